@@ -1,0 +1,1 @@
+"""Platform connectors: each turns a platform's API into Pages of domain Posts."""

@@ -1,0 +1,103 @@
+"""The small base class every connector implements, and lookup by kind name.
+
+The core finds a connector by the `kind` named in config and never imports a
+platform SDK itself; connector modules import their SDK lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from socialbot.domain import Page, Reply
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises."""
+
+
+class SourceStopped(ConnectorError):
+    """The source cannot go on without a person (bad credential, wrong tier).
+
+    The message names what to fix and never contains a secret.
+    """
+
+
+class BadOptions(ConnectorError, ValueError):
+    """A source's `options` in config are wrong; the message names the source and key.
+
+    Raised from a connector's constructor, so bad configuration stops start-up.
+    """
+
+
+class RateLimited(ConnectorError):
+    """The platform asked us to wait; `retry_at` is a UNIX timestamp."""
+
+    def __init__(self, message: str, *, retry_at: float) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class TransientError(ConnectorError):
+    """A failure worth retrying later (5xx, timeout, connection reset)."""
+
+
+class Connector(ABC):
+    """A source of posts, and optionally a way to reply on its platform.
+
+    `fetch` is given the cursor stored after the previous page and returns the
+    next Page. It must be safe to call again with the same cursor after a crash:
+    the store dedupes on `(platform, id)`.
+    """
+
+    #: the config `kind` this connector answers to
+    kind: ClassVar[str]
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self.options = options
+
+    @abstractmethod
+    def fetch(self, cursor: str | None, *, limit: int) -> Page:
+        """Return up to `limit` posts after `cursor`."""
+
+    def reply(self, reply: Reply) -> str:
+        """Publish `reply` and return the platform's id for it."""
+        raise ConnectorError(f"connector {self.kind!r} cannot post replies")
+
+    def find_own_reply(self, reply: Reply) -> str | None:
+        """Return the platform id of a reply we already posted for `reply`, if any.
+
+        The poster records `posting` before calling `reply` and `posted` after. If
+        the process dies in between, it cannot know whether the platform got the
+        reply; it asks this method (which looks through the bot account's recent
+        replies for one to `reply.in_reply_to` with the same text) before trying
+        again, so nothing is posted twice. A connector that cannot post has no
+        replies of its own, hence the default `None`.
+        """
+        return None
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release files or sessions; the default has nothing to release."""
+
+
+#: kind -> "module:Class"; imported only when a source of that kind is configured
+CONNECTOR_KINDS: dict[str, str] = {
+    "replay": "connectors.replay:ReplayConnector",
+    "twitter": "connectors.twitter:TwitterConnector",
+    "reddit": "connectors.reddit:RedditConnector",
+}
+
+
+def connector_class(kind: str) -> type[Connector]:
+    """Import and return the Connector class for a config `kind`."""
+    try:
+        target = CONNECTOR_KINDS[kind]
+    except KeyError:
+        known = ", ".join(sorted(CONNECTOR_KINDS))
+        raise ConnectorError(f"unknown source kind {kind!r} (known: {known})") from None
+    module_name, _, class_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    assert issubclass(cls, Connector)
+    return cls

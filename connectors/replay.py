@@ -1,0 +1,179 @@
+"""Replay connector: posts from a JSONL file (or stdin) in DESIGN.md's post format.
+
+Each line is one JSON object with `platform`, `id`, `text` and `created_at`
+(ISO 8601, UTC when no offset) and optional `author`, `in_reply_to`,
+`conversation_id`, `url`, `lang`. A line that cannot be used becomes a
+`Rejected` record naming its line number; the rest flows on.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from connectors.base import Connector, ConnectorError
+from socialbot.domain import MAX_TEXT_CHARS, PLATFORMS, Page, Post, Rejected, utc
+
+REQUIRED = ("platform", "id", "text", "created_at")
+OPTIONAL = ("author", "in_reply_to", "conversation_id", "url", "lang")
+BUILTIN_PREFIX = "builtin:"
+STDIN = "-"
+
+
+def builtin_stream(name: str) -> Path:
+    """Path of a stream shipped with the package, e.g. `builtin:demo_stream`."""
+    path = Path(str(resources.files("socialbot") / "data" / f"{name}.jsonl"))
+    if not path.is_file():
+        raise ConnectorError(f"no built-in stream called {name!r}")
+    return path
+
+
+def resolve_stream_path(value: str) -> Path | None:
+    """None for stdin (`-`), the packaged file for `builtin:NAME`, else the path."""
+    if value == STDIN:
+        return None
+    if value.startswith(BUILTIN_PREFIX):
+        return builtin_stream(value.removeprefix(BUILTIN_PREFIX))
+    return Path(value).expanduser()
+
+
+def parse_line(raw: bytes, *, source: str, line_no: int) -> Post | Rejected:
+    """Turn one JSONL line into a Post, or a Rejected saying exactly what is wrong."""
+    position = f"line {line_no}"
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        shown = raw.decode("utf-8", "backslashreplace")
+        return Rejected(source, position, f"invalid UTF-8 at byte {exc.start}", shown)
+
+    def reject(reason: str) -> Rejected:
+        return Rejected(source, position, reason, line)
+
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return reject(f"malformed JSON: {exc.msg} at column {exc.colno}")
+    if not isinstance(obj, dict):
+        return reject(f"expected a JSON object, got {type(obj).__name__}")
+    missing = [f for f in REQUIRED if obj.get(f) in (None, "")]
+    if missing:
+        return reject(f"missing required field(s): {', '.join(missing)}")
+    problem = _field_problem(obj)
+    if problem:
+        return reject(problem)
+    try:
+        created = utc(datetime.fromisoformat(obj["created_at"]))
+    except (TypeError, ValueError):
+        return reject(f"bad timestamp in created_at: {obj['created_at']!r} is not ISO 8601")
+    return Post(
+        platform=obj["platform"],
+        id=str(obj["id"]),
+        text=obj["text"],
+        created_at=created,
+        **{f: obj.get(f) for f in OPTIONAL},
+    )
+
+
+def _field_problem(obj: dict[str, Any]) -> str | None:
+    if obj["platform"] not in PLATFORMS:
+        return f"unknown platform {obj['platform']!r} (expected one of: {', '.join(PLATFORMS)})"
+    if isinstance(obj["id"], bool) or not isinstance(obj["id"], str | int):
+        return f"id must be a string, got {type(obj['id']).__name__}"
+    if len(str(obj["id"])) > 64:
+        return "id is longer than 64 characters"
+    if not isinstance(obj["text"], str):
+        return f"text must be a string, got {type(obj['text']).__name__}"
+    if len(obj["text"]) > MAX_TEXT_CHARS:
+        return f"text too long: {len(obj['text'])} characters (limit {MAX_TEXT_CHARS})"
+    for field in ("created_at", *OPTIONAL):
+        value = obj.get(field)
+        if value is not None and not isinstance(value, str):
+            return f"{field} must be a string or null, got {type(value).__name__}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOptions:
+    """Options a `kind = "replay"` source accepts in config.toml."""
+
+    path: str
+    #: keep polling for lines appended later (daemon); hold back an unfinished last line
+    follow: bool = True
+
+    @classmethod
+    def from_options(cls, name: str, options: dict[str, Any]) -> ReplayOptions:
+        unknown = sorted(set(options) - {"path", "follow"})
+        if unknown:
+            raise ConnectorError(f"source {name!r}: unknown option(s) {', '.join(unknown)}")
+        if not isinstance(options.get("path"), str):
+            raise ConnectorError(f"source {name!r}: `path` (a JSONL file, '-' or 'builtin:NAME') is required")
+        return cls(path=options["path"], follow=bool(options.get("follow", True)))
+
+
+class ReplayConnector(Connector):
+    """Reads a JSONL file from a `offset:line` cursor, so restarts resume exactly."""
+
+    kind = "replay"
+
+    def __init__(self, name: str, options: dict[str, Any], *, stdin: BinaryIO | None = None) -> None:
+        super().__init__(name, options)
+        self.settings = ReplayOptions.from_options(name, options)
+        self.path = resolve_stream_path(self.settings.path)
+        self._stdin = stdin
+        self._stdin_line = 0
+
+    def fetch(self, cursor: str | None, *, limit: int) -> Page:
+        if self.path is None:
+            return self._fetch_stream(cursor, limit=limit)
+        offset, line_no = _parse_cursor(cursor)
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(offset)
+                return self._read(fh, offset, line_no, limit, follow=self.settings.follow)
+        except FileNotFoundError:
+            raise ConnectorError(f"source {self.name!r}: file not found: {self.path}") from None
+
+    def _fetch_stream(self, cursor: str | None, *, limit: int) -> Page:
+        # stdin cannot seek: skip the lines a previous page already covered.
+        stream = self._stdin or sys.stdin.buffer
+        _, wanted = _parse_cursor(cursor)
+        while self._stdin_line < wanted and stream.readline():
+            self._stdin_line += 1
+        page = self._read(stream, 0, self._stdin_line, limit, follow=False)
+        self._stdin_line = _parse_cursor(page.cursor)[1]
+        return page
+
+    def _read(self, fh: BinaryIO, offset: int, line_no: int, limit: int, *, follow: bool) -> Page:
+        posts: list[Post] = []
+        rejected: list[Rejected] = []
+        while len(posts) + len(rejected) < limit:
+            raw = fh.readline()
+            if not raw:
+                return Page(posts, rejected, _cursor(offset, line_no), exhausted=True)
+            if follow and not raw.endswith(b"\n"):
+                # A writer may still be appending this line; read it next time.
+                return Page(posts, rejected, _cursor(offset, line_no), exhausted=True)
+            offset += len(raw)
+            line_no += 1
+            body = raw.rstrip(b"\r\n")
+            if not body.strip():
+                continue
+            item = parse_line(body, source=self.name, line_no=line_no)
+            (posts if isinstance(item, Post) else rejected).append(item)  # type: ignore[arg-type]
+        return Page(posts, rejected, _cursor(offset, line_no), exhausted=False)
+
+
+def _cursor(offset: int, line_no: int) -> str:
+    return f"{offset}:{line_no}"
+
+
+def _parse_cursor(cursor: str | None) -> tuple[int, int]:
+    if not cursor:
+        return 0, 0
+    offset, _, line = cursor.partition(":")
+    return int(offset), int(line or 0)

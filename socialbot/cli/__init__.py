@@ -1,0 +1,59 @@
+"""The `socialbot` command line: a thin layer over library functions.
+
+Each area of the CLI lives in its own module with a `register(app)` function;
+`COMMAND_MODULES` lists them. Heavy imports (torch, SDKs) stay inside commands so
+`socialbot --help` is instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from pathlib import Path
+
+import typer
+
+from socialbot.cli.common import CliState
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "socialbot.cli.core",
+)
+
+app = typer.Typer(
+    name="socialbot",
+    help="Watch what people say about a brand on X/Twitter and Reddit, and draft "
+    "replies that a person approves before anything is posted.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", "-c", envvar="SOCIALBOT_CONFIG",
+        help="config.toml to use (default: ./config.toml).", show_default=False,
+    ),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv for debug)."),
+) -> None:
+    """Watch what people say about a brand and draft replies a person approves."""
+    ctx.obj = CliState(config_path=config, verbose=verbose)
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from socialbot.cli.common import EXIT_CONFIG, fail
+    from socialbot.errors import ConfigError, SocialbotError
+
+    try:
+        app()
+    except ConfigError as exc:
+        fail(str(exc), code=EXIT_CONFIG)
+    except SocialbotError as exc:
+        fail(str(exc))

@@ -1,0 +1,69 @@
+"""What every command shares: loading config, opening the store, consoles, logging."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from socialbot.config import Config, load_config
+from socialbot.errors import ConfigError, StoreError
+from socialbot.store import Store, open_store
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: exit code for bad configuration (DESIGN.md)
+EXIT_CONFIG = 2
+
+
+@dataclass
+class CliState:
+    config_path: Path | None = None
+    verbose: int = 0
+
+
+def fail(message: str, *, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def get_config(ctx: typer.Context) -> Config:
+    """The validated config; a bad one ends the command with exit code 2."""
+    state: CliState = ctx.find_root().obj or CliState()
+    try:
+        return load_config(state.config_path)
+    except ConfigError as exc:
+        fail(str(exc), code=EXIT_CONFIG)
+
+
+def get_store(config: Config, *, migrate: bool = True) -> Store:
+    try:
+        return open_store(config, migrate=migrate)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def setup_logging(verbose: int, *, quiet: bool = False) -> None:
+    """Only the CLI configures handlers; library code just logs."""
+    from rich.logging import RichHandler
+
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose or not quiet else logging.WARNING
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+    for noisy in ("apscheduler", "alembic", "httpx", "urllib3", "prawcore", "tweepy"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def verbosity(ctx: typer.Context) -> int:
+    state: CliState = ctx.find_root().obj or CliState()
+    return state.verbose

@@ -1,0 +1,49 @@
+"""Rendering a status snapshot as rich tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+_STATE_STYLE = {"ok": "green", "exhausted": "green", "backing_off": "yellow", "stopped": "red"}
+
+
+def render_status(console: Console, s: dict[str, Any]) -> None:
+    overview = Table(title="socialbot status", show_header=False)
+    overview.add_row("database", s["database"])
+    platforms = ", ".join(f"{k} {v}" for k, v in sorted(s["posts"]["by_platform"].items()))
+    overview.add_row("posts stored", f"{s['posts']['total']}" + (f" ({platforms})" if platforms else ""))
+    overview.add_row("quarantined", str(s["quarantine"]["total"]))
+    console.print(overview)
+
+    if s["stages"]:
+        stages = Table(title="stages")
+        keys = sorted({k for row in s["stages"] for k in row} - {"stage", "kind"})
+        stages.add_column("stage")
+        for k in keys:
+            stages.add_column(k, justify="right")
+        for row in s["stages"]:
+            stages.add_row(row["stage"], *(str(row.get(k, "")) for k in keys))
+        console.print(stages)
+
+    if s["sources"]:
+        sources = Table(title="sources")
+        for col in ("source", "kind", "state", "posts", "quarantined", "detail"):
+            sources.add_column(col, overflow="fold")
+        for r in s["sources"]:
+            style = _STATE_STYLE.get(r["state"], "")
+            state = r["state"] + (f" until {r['retry_at']}" if r["retry_at"] else "")
+            sources.add_row(r["name"], r["kind"], f"[{style}]{state}[/]", str(r["posts_stored"]),
+                            str(r["quarantined"]), r["detail"] or "")
+        console.print(sources)
+
+    if s["jobs"]:
+        jobs = Table(title="jobs")
+        for col in ("job", "last finished", "last run handled", "total handled", "runs", "last error"):
+            jobs.add_column(col, overflow="fold")
+        for r in s["jobs"]:
+            jobs.add_row(r["job"], r["last_finished"] or "running", str(r["last_processed"]),
+                         str(r["total_processed"]), str(r["runs"]), r["last_error"] or "")
+        console.print(jobs)

@@ -1,0 +1,106 @@
+"""Plain domain types shared by the core, the connectors and the models.
+
+This module imports nothing from the rest of the project, so the leaf packages
+(`connectors`, `models`) can depend on it without pulling in the store or CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Literal
+
+Platform = Literal["twitter", "reddit"]
+PLATFORMS: tuple[str, ...] = ("twitter", "reddit")
+
+Sentiment = Literal["negative", "neutral", "positive"]
+SENTIMENTS: tuple[Sentiment, ...] = ("negative", "neutral", "positive")
+
+#: Longest post text we keep; longer records are quarantined, not truncated,
+#: so nobody analyses or replies to a silently shortened post.
+MAX_TEXT_CHARS = 40_000
+
+
+def utc(dt: datetime) -> datetime:
+    """Return `dt` as an aware UTC datetime; naive values are taken as UTC."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post or comment as a connector saw it. Identity is `(platform, id)`."""
+
+    platform: str
+    id: str
+    text: str
+    created_at: datetime
+    author: str | None = None
+    in_reply_to: str | None = None
+    conversation_id: str | None = None
+    url: str | None = None
+    lang: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.platform, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record a connector could not turn into a Post; it goes to quarantine."""
+
+    source: str
+    position: str  # e.g. "line 17" or "page abc123 item 4": where to find it again
+    reason: str
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One unit of fetched work: posts and rejects, plus the cursor after them.
+
+    The store writes the posts, the rejects and `cursor` in one transaction, so a
+    source's cursor never runs ahead of (or behind) what was stored.
+    """
+
+    posts: list[Post]
+    rejected: list[Rejected] = field(default_factory=list)
+    cursor: str | None = None
+    exhausted: bool = False  # True when the source has nothing more right now
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic a brand cares about, defined only by words (few-shot)."""
+
+    name: str
+    description: str
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicScore:
+    name: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What the classifier says about one text."""
+
+    sentiment: Sentiment
+    scores: dict[str, float]  # negative/neutral/positive -> probability
+    topics: list[TopicScore]  # topics above threshold, best first; ["other"] if none
+    model_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A reply the poster asks a connector to publish."""
+
+    draft_id: int
+    platform: str
+    in_reply_to: str  # platform id of the post being answered
+    text: str

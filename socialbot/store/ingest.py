@@ -1,0 +1,136 @@
+"""Writing a fetched Page: posts, quarantined records and the cursor, atomically."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from socialbot.domain import Page
+from socialbot.store.tables import PostRow, QuarantineRow, SourceRow
+from socialbot.store.types import utcnow
+
+POSTS: Table = PostRow.__table__  # type: ignore[attr-defined]
+QUARANTINE: Table = QuarantineRow.__table__  # type: ignore[attr-defined]
+SOURCES: Table = SourceRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class PageWritten:
+    """What storing one page changed."""
+
+    new_posts: int
+    duplicates: int
+    quarantined: int
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(f"socialbot supports SQLite and PostgreSQL, not {dialect}")
+
+
+def fingerprint(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "backslashreplace")).hexdigest()[:32]
+
+
+def ensure_source(conn: Connection, name: str, kind: str) -> None:
+    """Create the source's row on first use (cursor None = start from the beginning)."""
+    conn.execute(_insert(conn, SOURCES).values(name=name, kind=kind, state="ok", updated_at=utcnow()))
+
+
+def read_cursor(conn: Connection, name: str) -> str | None:
+    return conn.execute(select(SOURCES.c.cursor).where(SOURCES.c.name == name)).scalar_one_or_none()
+
+
+def write_page(
+    conn: Connection,
+    page: Page,
+    *,
+    source: str,
+    kind: str,
+    watch: str | None,
+    now: datetime | None = None,
+) -> PageWritten:
+    """Store `page` on `conn`, which must be inside the caller's transaction.
+
+    Posts are deduplicated on `(platform, post_id)` by the database itself, so a
+    page re-read after a crash stores nothing twice. The cursor is written in the
+    same transaction: it never points past posts that were not stored.
+    """
+    now = now or utcnow()
+    ensure_source(conn, source, kind)
+    new_posts = 0
+    if page.posts:
+        rows = [
+            {
+                "platform": p.platform,
+                "post_id": p.id,
+                "source": source,
+                "watch": watch,
+                "text": p.text,
+                "author": p.author,
+                "created_at": p.created_at,
+                "in_reply_to": p.in_reply_to,
+                "conversation_id": p.conversation_id,
+                "url": p.url,
+                "lang": p.lang,
+                "ingested_at": now,
+            }
+            for p in page.posts
+        ]
+        new_posts = max(conn.execute(_insert(conn, POSTS), rows).rowcount, 0)
+    quarantined = 0
+    if page.rejected:
+        rows = [
+            {
+                "source": r.source,
+                "position": r.position,
+                "reason": r.reason,
+                "raw": r.raw,
+                "fingerprint": fingerprint(r.raw),
+                "created_at": now,
+            }
+            for r in page.rejected
+        ]
+        quarantined = max(conn.execute(_insert(conn, QUARANTINE), rows).rowcount, 0)
+    conn.execute(
+        update(SOURCES)
+        .where(SOURCES.c.name == source)
+        .values(
+            cursor=page.cursor,
+            posts_stored=SOURCES.c.posts_stored + new_posts,
+            rejected=SOURCES.c.rejected + quarantined,
+            state="exhausted" if page.exhausted else "ok",
+            detail=None,
+            retry_at=None,
+            updated_at=now,
+        )
+    )
+    return PageWritten(new_posts, len(page.posts) - new_posts, quarantined)
+
+
+def set_source_state(
+    conn: Connection,
+    name: str,
+    kind: str,
+    *,
+    state: str,
+    detail: str | None = None,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record a source's health (backing_off until T, stopped: reason) for status."""
+    ensure_source(conn, name, kind)
+    conn.execute(
+        update(SOURCES)
+        .where(SOURCES.c.name == name)
+        .values(state=state, detail=detail, retry_at=retry_at, updated_at=utcnow())
+    )
