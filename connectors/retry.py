@@ -1,0 +1,75 @@
+"""Capped exponential backoff with jitter for the short faults worth retrying in place.
+
+Long waits (a rate-limit reset) are not retried here: they become `RateLimited`
+so the scheduler can run other sources meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from connectors.base import ConnectorError, TransientError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Maps an SDK exception to our tree; `None` means "not ours, let it propagate".
+Translate = Callable[[Exception], ConnectorError | None]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long to retry a transient fault before giving up."""
+
+    attempts: int = 4  # total tries, the first one included
+    base: float = 0.5  # seconds before the first retry (before jitter)
+    cap: float = 8.0  # no single wait is longer than this
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        if self.base < 0 or self.cap < 0:
+            raise ValueError("base and cap must not be negative")
+
+    def delay(self, retry: int, rng: random.Random) -> float:
+        """Seconds to wait before retry number `retry` (0-based): "full jitter"."""
+        return rng.uniform(0, min(self.cap, self.base * 2**retry))
+
+
+def call_with_retries(
+    call: Callable[[], T],
+    *,
+    translate: Translate,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+    rng: random.Random,
+    what: str,
+) -> T:
+    """Run `call`, retrying while it fails with what `translate` calls transient.
+
+    Every failure is raised as the ConnectorError `translate` made of it (chained
+    to the original); a TransientError only once `policy.attempts` are used up.
+    """
+    for attempt in range(policy.attempts):
+        try:
+            return call()
+        except ConnectorError:
+            raise
+        except Exception as exc:
+            error = translate(exc)
+            if error is None:
+                raise
+            if not isinstance(error, TransientError) or attempt + 1 >= policy.attempts:
+                raise error from exc
+            wait = policy.delay(attempt, rng)
+            logger.warning(
+                "%s failed (%s); retry %d of %d in %.1fs",
+                what, error, attempt + 1, policy.attempts - 1, wait,
+            )
+            sleep(wait)
+    raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

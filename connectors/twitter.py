@@ -1,0 +1,367 @@
+"""X/Twitter source: recent search (API v2, tweepy) polled with since_id, and replies.
+
+The cursor is JSON, so a crash mid-pagination resumes on the same page:
+`{"since_id": str|null, "start_time": str|null, "next_token": str|null,
+"newest_id": str|null}`. `since_id` moves to the newest id seen only when a
+search pass is complete (no `next_token` left).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.base import (
+    Connector,
+    ConnectorError,
+    RateLimited,
+    SourceStopped,
+    TransientError,
+)
+from connectors.credentials import require, secret_values
+from connectors.http import ApiAdapter, guard_secrets, redact
+from connectors.options import parse_options
+from connectors.retry import RetryPolicy, call_with_retries
+from socialbot.domain import MAX_TEXT_CHARS, Page, Post, Rejected, Reply, utc
+
+logger = logging.getLogger(__name__)
+
+TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang"]
+#: Recent search reaches back 7 days; start a little inside so clock skew is no 400.
+_WINDOW_MARGIN_S = 120.0
+_UPGRADE = ("Use keys from an App attached to a Project whose access level includes "
+            "this endpoint (recent search needs Basic or higher), at developer.x.com.")
+
+
+class TwitterOptions(BaseModel):
+    """`options` of a `kind = "twitter"` source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    query: str = Field(min_length=1, description="X search query, operators passed through")
+    backfill_days: float = Field(default=7.0, gt=0, le=7, description="first-run window")
+    page_size: int = Field(default=100, ge=10, le=100)
+    timeout: float = Field(default=30.0, gt=0, description="seconds per HTTP request")
+    retries: int = Field(default=3, ge=0, le=10, description="retries of 5xx/timeouts")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchCursor:
+    """Where a source stands in its current search pass."""
+
+    since_id: str | None = None
+    start_time: str | None = None  # only while a first-run (backfill) pass is paging
+    next_token: str | None = None
+    newest_id: str | None = None  # newest id seen in the pass so far
+
+    @classmethod
+    def load(cls, text: str | None) -> SearchCursor:
+        if not text:
+            return cls()
+        try:
+            raw = json.loads(text)
+            return cls(**{k: raw.get(k) for k in ("since_id", "start_time", "next_token",
+                                                   "newest_id")})
+        except (ValueError, TypeError, AttributeError):
+            raise ConnectorError(f"unreadable X cursor {text[:80]!r}") from None
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+class QueryRejected(SourceStopped):
+    """X answered 400: the query, a since_id or a pagination token is not acceptable."""
+
+
+def _newer(a: str | None, b: str | None) -> str | None:
+    ids = [x for x in (a, b) if x and x.isdigit()]
+    return max(ids, key=int) if ids else None
+
+
+def _post(item: Any, users: Mapping[str, str]) -> Post:
+    if not isinstance(item, dict):
+        raise ValueError("item is not a JSON object")
+    tweet_id, text, created = item.get("id"), item.get("text"), item.get("created_at")
+    if not isinstance(tweet_id, str) or not tweet_id.isdigit():
+        raise ValueError("missing or non-numeric id")
+    if not isinstance(text, str):
+        raise ValueError("missing text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"text longer than {MAX_TEXT_CHARS} characters")
+    try:
+        created_at = utc(datetime.fromisoformat(str(created)))
+    except ValueError:
+        raise ValueError(f"bad created_at {created!r}") from None
+    author = users.get(str(item.get("author_id")))
+    replied = [r.get("id") for r in item.get("referenced_tweets") or []
+               if isinstance(r, dict) and r.get("type") == "replied_to"]
+    conversation = item.get("conversation_id")
+    lang = item.get("lang")
+    return Post(
+        platform="twitter", id=tweet_id, text=html.unescape(text), created_at=created_at,
+        author=author, in_reply_to=str(replied[0]) if replied and replied[0] else None,
+        conversation_id=str(conversation) if conversation else None,
+        url=f"https://x.com/{author or 'i/web'}/status/{tweet_id}",
+        lang=lang if isinstance(lang, str) else None,
+    )
+
+
+def same_text(posted: str, wanted: str) -> bool:
+    """Whether X's copy of a tweet is the text we sent (X escapes HTML and wraps links)."""
+    def norm(s: str) -> str:
+        s = re.sub(r"https?://\S+", "<link>", html.unescape(s))
+        return " ".join(s.split())
+    return norm(posted) == norm(wanted)
+
+
+class TwitterConnector(Connector):
+    """Polls X recent search for one watch's query; replies with user-context OAuth 1.0a."""
+
+    kind: ClassVar[str] = "twitter"
+
+    def __init__(
+        self, name: str, options: dict[str, Any], *,
+        env: Mapping[str, str] | None = None, base_url: str | None = None,
+        sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__(name, options)
+        self.settings = parse_options(TwitterOptions, options)
+        self._env = os.environ if env is None else env
+        self._base_url, self._sleep, self._clock = base_url, sleep, clock
+        self._rng = rng or random.Random()
+        self._policy = RetryPolicy(attempts=self.settings.retries + 1)
+        self._clients: dict[bool, Any] = {}
+        self._me: str | None = None
+
+    # -- plumbing ----------------------------------------------------------------
+    def _client(self, *, posting: bool) -> Any:
+        if posting not in self._clients:
+            import tweepy
+
+            creds = require("twitter", "post" if posting else "read", self._env)
+            guard_secrets(creds.values())
+            client = tweepy.Client(
+                bearer_token=creds["TWITTER_BEARER_TOKEN"],
+                consumer_key=creds.get("TWITTER_API_KEY"),
+                consumer_secret=creds.get("TWITTER_API_SECRET"),
+                access_token=creds.get("TWITTER_ACCESS_TOKEN"),
+                access_token_secret=creds.get("TWITTER_ACCESS_TOKEN_SECRET"),
+                return_type=dict,
+            )
+            client.session.mount("https://", ApiAdapter(timeout=self.settings.timeout,
+                                                        base_url=self._base_url))
+            self._clients[posting] = client
+        return self._clients[posting]
+
+    def _call(self, call: Callable[[], Any], *, what: str, posting: bool = False,
+              retry: bool = True) -> Any:
+        policy = self._policy if retry else RetryPolicy(attempts=1)
+        return call_with_retries(
+            call, translate=lambda exc: self._translate(exc, posting=posting), policy=policy,
+            sleep=self._sleep, rng=self._rng, what=f"X {what} for source {self.name!r}",
+        )
+
+    def _translate(self, exc: Exception, *, posting: bool) -> ConnectorError | None:
+        import requests
+        import tweepy
+
+        def clean(text: str) -> str:
+            return redact(text, secret_values(self._env))
+
+        if isinstance(exc, tweepy.TooManyRequests):
+            retry_at = float(exc.reset_time) if exc.reset_time else self._clock() + 60.0
+            when = datetime.fromtimestamp(retry_at, UTC).isoformat(timespec="seconds")
+            return RateLimited(f"X rate limit reached; it resets at {when}", retry_at=retry_at)
+        if isinstance(exc, tweepy.Unauthorized):
+            if posting:
+                return SourceStopped(
+                    "X rejected the posting keys (401): check TWITTER_API_KEY, "
+                    "TWITTER_API_SECRET, TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_TOKEN_SECRET.")
+            return SourceStopped(
+                "X rejected the bearer token (401): check TWITTER_BEARER_TOKEN.")
+        if isinstance(exc, tweepy.Forbidden):
+            body = _json_body(exc.response)
+            detail = clean(" ".join(exc.api_messages) or str(body.get("title", "forbidden")))
+            if body.get("reason") in ("client-not-enrolled", "official-client-forbidden"):
+                return SourceStopped(f"X refused this app's access level "
+                                     f"({body.get('reason')}): {_UPGRADE}")
+            if posting and "oauth1" in json.dumps(body).lower():
+                return SourceStopped(
+                    "X refused to post (403): give the App 'Read and Write' permission, then "
+                    "regenerate TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_TOKEN_SECRET.")
+            if posting:
+                return ConnectorError(f"X refused this reply (403): {detail}")
+            return SourceStopped(f"X refused the search (403): {detail} {_UPGRADE}")
+        if isinstance(exc, tweepy.BadRequest):
+            return QueryRejected(f"X rejected the request (400): "
+                                 f"{clean(' '.join(exc.api_messages)) or 'bad request'}")
+        if isinstance(exc, tweepy.TwitterServerError):
+            return TransientError(f"X server error {exc.response.status_code}")
+        if isinstance(exc, tweepy.HTTPException):
+            status = exc.response.status_code
+            return SourceStopped(f"X answered {status}: {clean(str(exc))}")
+        if isinstance(exc, requests.exceptions.Timeout | requests.exceptions.ConnectionError
+                      | requests.exceptions.ChunkedEncodingError | requests.JSONDecodeError):
+            return TransientError(f"X request failed: {type(exc).__name__}")
+        return None
+
+    # -- reading -----------------------------------------------------------------
+    def fetch(self, cursor: str | None, *, limit: int) -> Page:
+        """Return the next page of the current search pass (newest first, as X pages)."""
+        state = SearchCursor.load(cursor)
+        client = self._client(posting=False)
+        for _ in range(3):
+            params: dict[str, Any] = {
+                "max_results": max(10, min(self.settings.page_size, limit)),
+                "expansions": ["author_id"], "user_fields": ["username"],
+                "tweet_fields": TWEET_FIELDS,
+            }
+            if state.since_id:
+                params["since_id"] = state.since_id
+            else:
+                state = replace(state, start_time=state.start_time or self._window_start())
+                params["start_time"] = state.start_time
+            if state.next_token:
+                params["next_token"] = state.next_token
+            try:
+                body = self._call(
+                    partial(client.search_recent_tweets, self.settings.query, **params),
+                    what="search")
+                return self._page(state, body)
+            except QueryRejected as exc:
+                if state.next_token:  # token expired: restart the pass, since_id is intact
+                    logger.warning("source %s: %s; restarting search pass", self.name, exc)
+                    state = replace(state, next_token=None, start_time=None)
+                elif state.since_id:  # since_id fell out of the 7-day window
+                    logger.warning("source %s: %s; searching the last %s days instead",
+                                   self.name, exc, self.settings.backfill_days)
+                    state = SearchCursor()
+                else:
+                    raise SourceStopped(f"{exc} Check option 'query' of source "
+                                        f"{self.name!r}: {self.settings.query!r}") from exc
+        raise TransientError(f"X kept rejecting the search of source {self.name!r}")
+
+    def _window_start(self) -> str:
+        start = self._clock() - self.settings.backfill_days * 86400 + _WINDOW_MARGIN_S
+        return datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _page(self, state: SearchCursor, body: Any) -> Page:
+        if not isinstance(body, dict):
+            raise TransientError("X answered with something that is not a JSON object")
+        where = f"search after {state.since_id or state.start_time} page {state.next_token or 1}"
+        users: dict[str, str] = {}
+        for user in (body.get("includes") or {}).get("users") or []:
+            if isinstance(user, dict) and isinstance(user.get("username"), str):
+                users[str(user.get("id"))] = user["username"]
+        data = body.get("data") or []
+        if not isinstance(data, list):
+            data = [data]
+        posts, rejected, newest = [], [], state.newest_id
+        for i, item in enumerate(data):
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                newest = _newer(newest, item["id"])
+            try:
+                posts.append(_post(item, users))
+            except ValueError as exc:
+                rejected.append(Rejected(self.name, f"{where} item {i}", str(exc),
+                                         json.dumps(item, ensure_ascii=False)))
+        meta: dict[str, Any] = body["meta"] if isinstance(body.get("meta"), dict) else {}
+        token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
+        if token:
+            after = replace(state, next_token=token, newest_id=newest)
+        else:
+            after = SearchCursor(since_id=_newer(state.since_id, newest))
+        logger.info("fetched X source %s: %d posts, %d rejected, %s", self.name, len(posts),
+                    len(rejected), "more pages" if token else "caught up")
+        return Page(posts=posts, rejected=rejected, cursor=after.dump(), exhausted=not token)
+
+    # -- replying ----------------------------------------------------------------
+    def reply(self, reply: Reply) -> str:
+        """Post `reply` once (never retried: a timeout may have posted it; see find_own_reply)."""
+        client = self._client(posting=True)
+        body = self._call(
+            lambda: client.create_tweet(text=reply.text, in_reply_to_tweet_id=reply.in_reply_to,
+                                        user_auth=True),
+            what="reply", posting=True, retry=False)
+        tweet_id = str(((body or {}).get("data") or {}).get("id") or "")
+        if not tweet_id:
+            raise TransientError("X accepted the reply but returned no id")
+        logger.info("posted X reply %s to %s for draft %s", tweet_id, reply.in_reply_to,
+                    reply.draft_id)
+        return tweet_id
+
+    def _my_id(self) -> str:
+        if self._me is None:
+            client = self._client(posting=True)
+            body = self._call(lambda: client.get_me(user_auth=True), what="who-am-I",
+                              posting=True)
+            self._me = str(body["data"]["id"])
+        return self._me
+
+    def my_username(self) -> str:
+        """The @handle the posting keys act as (a cheap online check)."""
+        client = self._client(posting=True)
+        body = self._call(lambda: client.get_me(user_auth=True), what="who-am-I", posting=True)
+        return str(body["data"]["username"])
+
+    def find_own_reply(self, reply: Reply, *, pages: int = 2) -> str | None:
+        """Id of the bot's recent tweet replying to `reply.in_reply_to` with the same text."""
+        client, me, token = self._client(posting=True), self._my_id(), None
+        for _ in range(pages):
+            params: dict[str, Any] = {"max_results": 100, "user_auth": True,
+                                      "tweet_fields": ["referenced_tweets", "created_at"]}
+            if token:
+                params["pagination_token"] = token
+            body = self._call(partial(client.get_users_tweets, me, **params),
+                              what="own-replies lookup", posting=True)
+            for tweet in body.get("data") or []:
+                refs = tweet.get("referenced_tweets") or []
+                if any(r.get("type") == "replied_to" and r.get("id") == reply.in_reply_to
+                       for r in refs) and same_text(tweet.get("text", ""), reply.text):
+                    logger.info("found X reply %s for draft %s", tweet["id"], reply.draft_id)
+                    return str(tweet["id"])
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                break
+        return None
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.session.close()
+        self._clients.clear()
+
+
+def _json_body(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def check_online(*, posting: bool = False, env: Mapping[str, str] | None = None,
+                 base_url: str | None = None) -> list[str]:
+    """Run one cheap search (and, for posting, GET /2/users/me); say what worked."""
+    source = TwitterConnector("doctor", {"query": "from:XDevelopers"}, env=env,
+                              base_url=base_url)
+    client = source._client(posting=False)
+    source._call(lambda: client.search_recent_tweets("from:XDevelopers", max_results=10),
+                 what="online check")
+    lines = ["X/Twitter reading works: recent search answered."]
+    if posting:
+        lines.append(f"X/Twitter posting works as @{source.my_username()}.")
+    source.close()
+    return lines
