@@ -117,11 +117,11 @@ def check_online(
     platform refuses; the message names what to fix.
     """
     if platform == "twitter":
-        from connectors import twitter
+        import connectors.twitter
 
-        return twitter.check_online(posting=posting, env=env, base_url=base_url)
+        return connectors.twitter.check_online(posting=posting, env=env, base_url=base_url)
     if platform == "reddit":
-        from connectors import reddit
+        import connectors.reddit
 
-        return reddit.check_online(posting=posting, env=env, base_url=base_url)
+        return connectors.reddit.check_online(posting=posting, env=env, base_url=base_url)
     raise ValueError(f"unknown platform {platform!r}")

@@ -31,7 +31,7 @@ _MIN_SECRET_CHARS = 6
 
 
 class ApiAdapter(HTTPAdapter):
-    """Give each request a default timeout and optionally rewrite its scheme and host."""
+    """Cap each request at `timeout` seconds and optionally rewrite its scheme and host."""
 
     def __init__(self, *, timeout: float, base_url: str | None = None) -> None:
         super().__init__()
@@ -45,7 +45,12 @@ class ApiAdapter(HTTPAdapter):
             request.url = urlunsplit(
                 (self.base_url.scheme, self.base_url.netloc, parts.path, parts.query, "")
             )
-        return super().send(request, stream=stream, timeout=timeout or self.timeout,
+        # the configured timeout also caps what the SDK asks for (prawcore always says 16 s)
+        if isinstance(timeout, int | float):
+            timeout = min(timeout, self.timeout)
+        elif timeout is None:
+            timeout = self.timeout
+        return super().send(request, stream=stream, timeout=timeout,
                             verify=verify, cert=cert, proxies=proxies)
 
 
