@@ -12,7 +12,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
 
 from socialbot.domain import Topic
 from socialbot.errors import ConfigError
@@ -71,7 +79,7 @@ class DaemonConfig(_Strict):
 class PostingConfig(_Strict):
     """Posting is off unless a person turns it on here."""
 
-    dry_run: bool = True
+    dry_run: StrictBool = True
 
 
 class TopicConfig(_Strict):
@@ -113,7 +121,7 @@ class SourceConfig(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
     kind: str
     watch: str | None = None
-    enabled: bool = True
+    enabled: StrictBool = True
     interval: Duration | None = None
 
     @property

@@ -44,6 +44,7 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
         for col in ("job", "last finished", "last run handled", "total handled", "runs", "last error"):
             jobs.add_column(col, overflow="fold")
         for r in s["jobs"]:
-            jobs.add_row(r["job"], r["last_finished"] or "running", str(r["last_processed"]),
+            finished = (r["last_finished"] or "")[:19].replace("T", " ") or "running"
+        jobs.add_row(r["job"], finished, str(r["last_processed"]),
                          str(r["total_processed"]), str(r["runs"]), r["last_error"] or "")
         console.print(jobs)

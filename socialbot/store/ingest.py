@@ -38,6 +38,18 @@ def _insert(conn: Connection, table: Table) -> Any:
     raise NotImplementedError(f"socialbot supports SQLite and PostgreSQL, not {dialect}")
 
 
+def _insert_counting(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
+    """Insert, skipping conflicts, and return how many rows were really new.
+
+    sqlite3 sums `rowcount` over an executemany; psycopg's batched inserts do
+    not report it, so PostgreSQL counts the RETURNING rows instead.
+    """
+    stmt = _insert(conn, table)
+    if conn.dialect.name == "postgresql":
+        return len(conn.execute(stmt.returning(table.c.id), rows).all())
+    return max(conn.execute(stmt, rows).rowcount, 0)
+
+
 def fingerprint(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
@@ -87,7 +99,7 @@ def write_page(
             }
             for p in page.posts
         ]
-        new_posts = max(conn.execute(_insert(conn, POSTS), rows).rowcount, 0)
+        new_posts = _insert_counting(conn, POSTS, rows)
     quarantined = 0
     if page.rejected:
         rows = [
@@ -101,7 +113,7 @@ def write_page(
             }
             for r in page.rejected
         ]
-        quarantined = max(conn.execute(_insert(conn, QUARANTINE), rows).rowcount, 0)
+        quarantined = _insert_counting(conn, QUARANTINE, rows)
     conn.execute(
         update(SOURCES)
         .where(SOURCES.c.name == source)

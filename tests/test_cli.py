@@ -1,0 +1,63 @@
+"""The CLI: every command has help; configuration mistakes exit 2 with one message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from socialbot.cli import app
+
+
+def _walk(command: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    found = [(path, command)]
+    if hasattr(command, "commands"):  # a group (typer ships its own click)
+        for name, sub in command.commands.items():
+            found += _walk(sub, (*path, name))
+    return found
+
+
+ALL_COMMANDS = _walk(typer.main.get_command(app))
+
+
+def test_the_cli_has_the_spine_commands() -> None:
+    names = {" ".join(p) for p, _ in ALL_COMMANDS}
+    assert {"run", "replay", "status", "db upgrade", "quarantine"} <= names
+
+
+@pytest.mark.parametrize(("path", "command"), ALL_COMMANDS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_every_command_has_help(path: tuple[str, ...], command: Any) -> None:
+    assert (command.help or "").strip(), f"`socialbot {' '.join(path)}` has no help text"
+    result = CliRunner().invoke(app, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+@pytest.mark.parametrize("command", [["run", "--once"], ["status"], ["db", "upgrade"], ["replay", "-"]])
+def test_bad_config_exits_2_naming_the_key(tmp_path: Path, command: list[str]) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[daemon]\npage_size = -1\n")
+    result = CliRunner().invoke(app, ["--config", str(cfg), *command])
+    assert result.exit_code == 2
+    assert "daemon.page_size" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_source_option_stops_start_up(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[[source]]\nname = "s"\nkind = "replay"\npath = "x.jsonl"\nspeed = 3\n')
+    result = CliRunner().invoke(app, ["--config", str(cfg), "run", "--once"])
+    assert result.exit_code == 2
+    assert "speed" in result.output
+
+
+def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n')
+    first = CliRunner().invoke(app, ["--config", str(cfg), "db", "upgrade"])
+    again = CliRunner().invoke(app, ["--config", str(cfg), "db", "upgrade"])
+    assert first.exit_code == again.exit_code == 0
+    assert "upgraded to" in first.output and "already at" in again.output
