@@ -13,7 +13,9 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -258,11 +260,26 @@ class ReplyGenerator:
         return text
 
 
+@contextmanager
+def peft_compat() -> Iterator[None]:
+    """Silence the one deprecation peft 0.21 trips in transformers 5 when wrapping a model.
+
+    peft reads `model.is_gradient_checkpointing`, which transformers now deprecates; it is
+    their conversation, harmless here, and warnings are errors in the test suite.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning
+        )
+        yield
+
+
 def merge_adapter(model: PreTrainedModel, adapter_dir: Path) -> PreTrainedModel:
     """Fold a LoRA adapter into `model`'s weights (unmerged LoRA runs at half speed)."""
     from peft import PeftModel
 
-    merged = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    with peft_compat():
+        merged = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
     return merged
 
 

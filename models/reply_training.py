@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.generator import BASE_NAME, ReplyGenerator, converted_base
+from models.generator import BASE_NAME, ReplyGenerator, adapter_digest, converted_base, peft_compat
 from models.prompting import BrandVoice, DraftRequest
 from models.reply_card import write_card
 from models.reply_data import ReplyPair, load_pairs, split_pairs
@@ -195,7 +195,8 @@ def train_replies(
         target_modules=list(args.target_modules),
         task_type="CAUSAL_LM",
     )
-    peft_model = get_peft_model(model, lora)
+    with peft_compat():
+        peft_model = get_peft_model(model, lora)
     started = time.monotonic()
     steps, final_loss = _train_loop(peft_model, examples, args, tokenizer.pad_token_id, progress)
     train_seconds = time.monotonic() - started
@@ -205,8 +206,6 @@ def train_replies(
     peft_model.save_pretrained(str(output))
     _neutral_base_path(output / "adapter_config.json", base_name)
     merged: Any = peft_model.merge_and_unload()
-    from models.generator import adapter_digest
-
     version = f"{base_name}+{output.name}@{adapter_digest(output)}"
     after = evaluate(
         ReplyGenerator(merged, tokenizer, version=version),

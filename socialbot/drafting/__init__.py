@@ -6,6 +6,7 @@ to a person is decided by `guardrails.check`, and `drafter.draft_replies` retrie
 
 from __future__ import annotations
 
+from socialbot.drafting.drafter import DraftGenerator, DraftResult, draft_replies
 from socialbot.drafting.guardrails import Flag, check, sanitise
 
-__all__ = ["Flag", "check", "sanitise"]
+__all__ = ["DraftGenerator", "DraftResult", "Flag", "check", "draft_replies", "sanitise"]

@@ -143,7 +143,9 @@ def promised_kinds(text: str) -> list[str]:
 
 
 def _link_flags(text: str, allowed: Sequence[str]) -> list[Flag]:
-    bad = [url for url in _URL.findall(text) if not _allowed_link(url, allowed)]
+    # E-mail domains look like bare links; the PII check deals with addresses.
+    urls = _URL.findall(_EMAIL.sub(" ", text))
+    bad = [url for url in urls if not _allowed_link(url, allowed)]
     if not bad:
         return []
     return [Flag(LINK, f"link(s) not on the allow-list: {', '.join(dict.fromkeys(bad))}")]
@@ -176,13 +178,12 @@ def _pii_flags(text: str, post_text: str) -> list[Flag]:
     copied = sorted({e for e in (x.lower() for x in _EMAIL.findall(text)) if e in post_emails})
     if copied:
         flags.append(Flag(PII, f"repeats the customer's e-mail address: {', '.join(copied)}"))
-    post_phones = {_digits(p) for p in _PHONE.findall(post_text) if len(_digits(p)) >= 7}
-    phones = sorted({p for p in _PHONE.findall(text) if _digits(p) in post_phones})
+    post_phones = {_phone_key(p) for p in _phones(post_text)}
+    phones = sorted({p for p in _phones(text) if _phone_key(p) in post_phones})
     if phones:
         flags.append(Flag(PII, f"repeats the customer's phone number: {', '.join(phones)}"))
     post_text_no_mail = _EMAIL.sub(" ", post_text)
     references = {r.lstrip("#").upper() for r in _REFERENCE.findall(post_text_no_mail)}
-    references -= {_digits(p) for p in phones}
     found = _REFERENCE.findall(_EMAIL.sub(" ", text))
     repeated = sorted({r for r in found if r.lstrip("#").upper() in references})
     if repeated:
@@ -194,6 +195,22 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
+def _phones(text: str) -> list[str]:
+    """Phone-like runs: written with + or separators, or 10+ bare digits (shorter bare
+    runs are more often order numbers, which the reference check covers)."""
+    found = []
+    for match in _PHONE.findall(text):
+        digits = _digits(match)
+        if len(digits) >= 10 or (len(digits) >= 7 and not match.isdigit()):
+            found.append(match.strip())
+    return found
+
+
+def _phone_key(phone: str) -> str:
+    """The last 9 digits: "+44 7700 900123" and "07700 900123" are the same number."""
+    return _digits(phone)[-9:]
+
+
 def _repetition(text: str) -> str | None:
     """A reason when the draft loops on itself, as small models do; else None."""
     words = [w.lower() for w in _WORD.findall(text)]
@@ -203,7 +220,8 @@ def _repetition(text: str) -> str | None:
     trigrams = Counter(zip(words, words[1:], words[2:], strict=False))
     if trigrams:
         gram, count = trigrams.most_common(1)[0]
-        if count >= 3:
+        # A loop covers much of the draft; a long Reddit answer may reuse a phrase.
+        if count >= 3 and 3 * count >= len(words) / 5:
             return f"repeats the phrase {' '.join(gram)!r} {count} times"
     sentences = [_normalise(s) for s in _SENTENCE_END.split(text)]
     sentences = [s for s in sentences if len(s.split()) >= 3]

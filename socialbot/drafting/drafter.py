@@ -1,0 +1,143 @@
+"""Draft replies that pass the guardrails: generate, sanitise, check, regenerate the failures.
+
+A draft that still fails after `max_attempts` is returned with its flags, never dropped:
+the moderation queue shows it to a person with the reasons, who can edit or reject it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from models.prompting import BrandVoice, DraftRequest
+from socialbot.drafting.guardrails import Flag, check, sanitise
+
+logger = logging.getLogger(__name__)
+
+
+class DraftGenerator(Protocol):
+    """What the drafter needs from a generator (models.generator.ReplyGenerator fits)."""
+
+    version: str
+
+    def generate(
+        self,
+        requests: Sequence[DraftRequest],
+        *,
+        voice: BrandVoice,
+        seed: int = 0,
+        max_new_tokens: int = 80,
+    ) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DraftResult:
+    """The draft kept for one request: passing, or the least-flagged attempt with its flags.
+
+    `raw` is the generator's text before sanitising; `text` is what a person sees.
+    """
+
+    request: DraftRequest
+    text: str
+    flags: tuple[Flag, ...]
+    attempts: int
+    seed: int
+    model_version: str
+    raw: str
+
+    @property
+    def passed(self) -> bool:
+        return not self.flags
+
+    @property
+    def sanitised(self) -> bool:
+        return self.text != self.raw
+
+
+def draft_replies(
+    requests: Sequence[DraftRequest],
+    *,
+    generator: DraftGenerator,
+    voice: BrandVoice,
+    max_attempts: int = 3,
+    seed: int = 0,
+    max_new_tokens: int = 80,
+    recent: Sequence[str] = (),
+) -> list[DraftResult]:
+    """One `DraftResult` per request, in order.
+
+    Each round generates, in one batched call, a draft for every request still failing;
+    attempt k uses seed `seed + k - 1`, so a retry samples a different text and a rerun
+    with the same seed gives the same drafts. A draft is sanitised (`guardrails.sanitise`)
+    then checked; it passes when `check` raises no flag. `recent` drafts, and drafts
+    accepted earlier in this call, count as duplicates, so a batch of similar posts does
+    not get one canned answer. After `max_attempts` the attempt with the fewest flags is
+    kept (the latest on ties) and returned with its flags.
+    """
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    results: dict[int, DraftResult] = {}
+    best: dict[int, DraftResult] = {}
+    accepted = list(recent)
+    pending = list(range(len(requests)))
+    for attempt in range(1, max_attempts + 1):
+        if not pending:
+            break
+        attempt_seed = seed + attempt - 1
+        texts = generator.generate(
+            [requests[i] for i in pending],
+            voice=voice,
+            seed=attempt_seed,
+            max_new_tokens=max_new_tokens,
+        )
+        if len(texts) != len(pending):
+            raise RuntimeError(
+                f"generator returned {len(texts)} drafts for {len(pending)} requests"
+            )
+        still_failing = []
+        for index, raw in zip(pending, texts, strict=True):
+            request = requests[index]
+            text = sanitise(raw, platform=request.platform)
+            flags = check(
+                text,
+                post_text=request.text,
+                platform=request.platform,
+                voice=voice,
+                recent=accepted,
+            )
+            result = DraftResult(
+                request=request,
+                text=text,
+                flags=tuple(flags),
+                attempts=attempt,
+                seed=attempt_seed,
+                model_version=generator.version,
+                raw=raw,
+            )
+            if not flags:
+                results[index] = result
+                accepted.append(text)
+                continue
+            if index not in best or len(flags) <= len(best[index].flags):
+                best[index] = result
+            still_failing.append(index)
+        pending = still_failing
+    for index in pending:
+        kept = best[index]
+        results[index] = DraftResult(
+            request=kept.request,
+            text=kept.text,
+            flags=kept.flags,
+            attempts=max_attempts,
+            seed=kept.seed,
+            model_version=kept.model_version,
+            raw=kept.raw,
+        )
+        logger.info(
+            "draft still flagged after %d attempts: %s",
+            max_attempts,
+            ", ".join(flag.code for flag in kept.flags),
+        )
+    return [results[i] for i in range(len(requests))]
