@@ -21,6 +21,19 @@ from socialbot.store.jobs import job_finished, job_started
 logger = logging.getLogger(__name__)
 
 
+def drain(stage: Stage, stop: threading.Event, *, max_batches: int | None = None) -> int:
+    """Run batches of `stage` until its input is drained, a stop is asked, or the limit."""
+    processed = 0
+    batches = 0
+    while not stop.is_set():
+        handled = stage.run_batch()
+        processed += handled
+        batches += 1
+        if handled == 0 or (max_batches is not None and batches >= max_batches):
+            break
+    return processed
+
+
 def run_job(stage: Stage, store: Store, stop: threading.Event, *, max_batches: int | None = None) -> int:
     """Run `stage` batch after batch until its input is drained or a stop is asked.
 
@@ -31,13 +44,7 @@ def run_job(stage: Stage, store: Store, stop: threading.Event, *, max_batches: i
     error: str | None = None
     job_started(store, stage.name)
     try:
-        batches = 0
-        while not stop.is_set():
-            handled = stage.run_batch()
-            processed += handled
-            batches += 1
-            if handled == 0 or (max_batches is not None and batches >= max_batches):
-                break
+        processed = drain(stage, stop, max_batches=max_batches)
     except Exception as exc:
         logger.exception("job %s failed", stage.name)
         error = f"{type(exc).__name__}: {exc}"

@@ -14,12 +14,13 @@ from sqlalchemy import delete
 from connectors.replay import STDIN, ReplayConnector
 from socialbot.clock import StreamClock
 from socialbot.config import Config
-from socialbot.daemon import run_job
+from socialbot.daemon import drain
 from socialbot.stages import build_stages
 from socialbot.stages.base import StageContext
 from socialbot.stages.ingest import IngestStage
 from socialbot.store import Store
 from socialbot.store.ingest import SOURCES
+from socialbot.store.jobs import job_finished, job_started
 
 
 @dataclass
@@ -76,13 +77,22 @@ def replay_file(
     ctx = StageContext(config=config, store=store, clock=clock, stop=stop)
     later = build_stages(ctx, exclude={"ingest"}) if downstream else []
     summary = ReplaySummary(source=name, stages={s.name: 0 for s in later})
+    # Job runs are recorded once per replay, not per page: status shows the
+    # replay as one run of each stage, and the bookkeeping stays off the hot path.
+    for stage in (ingest, *later):
+        job_started(store, stage.name)
+    counts = {stage.name: 0 for stage in (ingest, *later)}
+    error: str | None = None
     started = time.perf_counter()
     try:
         while not stop.is_set():
-            handled = run_job(ingest, store, stop, max_batches=1)
+            handled = drain(ingest, stop, max_batches=1)
             summary.lines_read += handled
+            counts[ingest.name] += handled
             for stage in later:
-                summary.stages[stage.name] += run_job(stage, store, stop)
+                done = drain(stage, stop)
+                summary.stages[stage.name] += done
+                counts[stage.name] += done
             summary.new_posts = ingest.totals.new_posts
             summary.duplicates = ingest.totals.duplicates
             summary.quarantined = ingest.totals.quarantined
@@ -91,9 +101,12 @@ def replay_file(
                 on_page(summary)
             if handled == 0:
                 break
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
     finally:
-        ingest.close()
-        for stage in later:
+        for stage in (ingest, *later):
+            job_finished(store, stage.name, processed=counts[stage.name], error=error)
             stage.close()
     summary.seconds = time.perf_counter() - started
     return summary

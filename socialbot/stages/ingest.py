@@ -88,9 +88,9 @@ class IngestStage(Stage):
         return self.connector.name
 
     def run_batch(self) -> int:
-        if not self._may_fetch():
-            return 0
-        with self.store.transaction() as conn:
+        with self.store.reading() as conn:
+            if not self._may_fetch(conn):
+                return 0
             cursor = read_cursor(conn, self.source)
         try:
             page = self.connector.fetch(cursor, limit=self.page_size)
@@ -113,11 +113,10 @@ class IngestStage(Stage):
             )
         return handled
 
-    def _may_fetch(self) -> bool:
-        with self.store.transaction() as conn:
-            row = conn.execute(
-                select(SOURCES.c.state, SOURCES.c.retry_at).where(SOURCES.c.name == self.source)
-            ).first()
+    def _may_fetch(self, conn: Connection) -> bool:
+        row = conn.execute(
+            select(SOURCES.c.state, SOURCES.c.retry_at).where(SOURCES.c.name == self.source)
+        ).first()
         if row is None:
             return True
         if row.state == "stopped":

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from socialbot.config import Config
 from socialbot.errors import StoreError
-from socialbot.store.engine import create_store_engine, resolve_url
+from socialbot.store.engine import WRITER_OPTION, create_store_engine, resolve_url
 
 __all__ = ["Store", "open_store"]
 
@@ -23,6 +23,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._writer = engine.execution_options(**{WRITER_OPTION: True})
 
     @property
     def dialect(self) -> str:
@@ -30,8 +31,14 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A connection inside one transaction: committed on exit, rolled back on error."""
-        with self.engine.begin() as conn:
+        """A connection inside one write transaction: committed on exit, rolled back on error."""
+        with self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only; on SQLite it never waits for a writer."""
+        with self.engine.connect() as conn:
             yield conn
 
     @contextmanager
@@ -45,7 +52,7 @@ class Store:
         from alembic import command
 
         try:
-            with self.engine.begin() as conn:
+            with self._writer.begin() as conn:
                 cfg = alembic_config(conn)
                 command.upgrade(cfg, revision)
         except OperationalError as exc:

@@ -10,6 +10,9 @@ from sqlalchemy.engine import make_url
 
 from socialbot.errors import ConfigError
 
+#: execution option marking a connection that will write (see _configure_sqlite)
+WRITER_OPTION = "socialbot_writer"
+
 
 def resolve_url(url: str, base_dir: Path) -> str:
     """Make a relative SQLite file path relative to `base_dir` and create its folder."""
@@ -58,9 +61,11 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE: a writer takes the lock up front, so two writers wait on the
-        # busy timeout instead of failing with "database is locked" mid-transaction.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers (Store.transaction) BEGIN IMMEDIATE: they take the lock up front,
+        # so two writers wait on the busy timeout instead of failing with
+        # "database is locked" half-way. Readers BEGIN DEFERRED and never block.
+        immediate = conn.get_execution_options().get(WRITER_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _is_memory(engine: Engine) -> bool:

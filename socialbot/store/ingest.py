@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
@@ -50,6 +50,36 @@ def _insert_counting(conn: Connection, table: Table, rows: list[dict[str, Any]])
     return max(conn.execute(stmt, rows).rowcount, 0)
 
 
+_SQLITE_INSERT_POSTS = (
+    "INSERT INTO posts (platform, post_id, source, watch, text, author, created_at, "
+    "in_reply_to, conversation_id, url, lang, ingested_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+#: how SQLAlchemy's SQLite DateTime stores values; UTCDateTime reads them back as UTC
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _insert_posts_sqlite(
+    conn: Connection, page: Page, *, source: str, watch: str | None, now: datetime
+) -> int:
+    """The ingest hot path on SQLite: plain executemany on driver tuples.
+
+    Going through SQLAlchemy's per-row type processing cost more than the
+    insert itself (bench/bench_ingest.py); the stored values are identical.
+    """
+    ingested = now.astimezone(timezone.utc).strftime(_SQLITE_DATETIME)
+    rows = [
+        (
+            p.platform, p.id, source, watch, p.text, p.author,
+            p.created_at.astimezone(timezone.utc).strftime(_SQLITE_DATETIME),
+            p.in_reply_to, p.conversation_id, p.url, p.lang, ingested,
+        )
+        for p in page.posts
+    ]
+    result = conn.exec_driver_sql(_SQLITE_INSERT_POSTS, rows)
+    return max(result.rowcount, 0)
+
+
 def fingerprint(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
@@ -81,7 +111,9 @@ def write_page(
     now = now or utcnow()
     ensure_source(conn, source, kind)
     new_posts = 0
-    if page.posts:
+    if page.posts and conn.dialect.name == "sqlite":
+        new_posts = _insert_posts_sqlite(conn, page, source=source, watch=watch, now=now)
+    elif page.posts:
         rows = [
             {
                 "platform": p.platform,
