@@ -17,6 +17,7 @@ DEFAULT_DATA = Path("../shared/data/replies")
 
 
 def train_replies_cmd(
+    ctx: typer.Context,
     data: Annotated[
         list[Path] | None,
         typer.Option(
@@ -50,8 +51,11 @@ def train_replies_cmd(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from models.reply_training import TrainingArguments, train_replies
+    from socialbot.cli.common import CliState, setup_logging
     from socialbot.drafting.guardrails import check, sanitise
 
+    state: CliState = ctx.find_root().obj or CliState()
+    setup_logging(state.verbose)
     console = Console(stderr=True)
     try:
         args = TrainingArguments(
@@ -92,6 +96,9 @@ def train_replies_cmd(
 
         def on_step(step: int, total: int, loss: float) -> None:
             progress.update(task, completed=step, total=total, loss=f"{loss:.3f}")
+            if not console.is_terminal and (step % 5 == 0 or step == total):
+                # no live bar in a log file: leave a line every few steps instead
+                console.print(f"step {step}/{total} loss {loss:.3f}")
 
         console.print("scoring the base model on the held-out pairs (greedy; slow on CPU)...")
         report = train_replies(args, guardrail=passes, progress=on_step)
