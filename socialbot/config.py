@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -76,10 +76,65 @@ class DaemonConfig(_Strict):
         return self.intervals.get(stage, self.default_interval)
 
 
+class PostingBudget(_Strict):
+    """The most replies the poster sends on one platform per hour and per day."""
+
+    per_hour: int = Field(default=10, ge=0)
+    per_day: int = Field(default=100, ge=0)
+
+
 class PostingConfig(_Strict):
     """Posting is off unless a person turns it on here."""
 
     dry_run: StrictBool = True
+    #: platform -> budget; platforms not listed get the default budget
+    budget: dict[str, PostingBudget] = Field(default_factory=dict)
+
+    def budget_for(self, platform: str) -> PostingBudget:
+        return self.budget.get(platform, PostingBudget())
+
+
+class ModerationConfig(_Strict):
+    """The moderation queue: who decides, and how long a claim on a draft lasts."""
+
+    #: recorded in the audit log; the OS user when empty
+    name: str = ""
+    claim_timeout: Duration = 600.0
+
+
+class DraftingConfig(_Strict):
+    """The reply generator the `draft` stage loads on its first batch."""
+
+    #: a local Hugging Face model folder or .gguf file; empty = the packaged SmolLM2
+    model: str = ""
+    #: a LoRA adapter folder; "default" = the project's, "none" = the bare model
+    adapter: str = "default"
+    batch_size: int = Field(default=8, ge=1, le=256)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    max_new_tokens: int = Field(default=80, ge=8, le=1024)
+    threads: int | None = Field(default=None, ge=1)
+    seed: int = 0
+
+
+class ClassifierConfig(_Strict):
+    """The sentiment + topic model the classify stage runs."""
+
+    #: false: posts are stored but not classified (and later stages see nothing)
+    enabled: StrictBool = True
+    #: "" = the artefact shipped in models/; or any local HF sequence-classification folder
+    model: str = ""
+    #: that folder's label names -> negative/neutral/positive, when they differ
+    labels: dict[str, str] = Field(default_factory=dict)
+    #: "" = cuda when available, else cpu
+    device: str = ""
+    #: int8 dynamic quantisation of the Linear layers on CPU (ignored on GPU)
+    quantize: StrictBool = True
+    threads: int | None = Field(default=None, ge=1)
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    #: posts claimed per stage batch (one transaction)
+    claim_size: int = Field(default=512, ge=1, le=100_000)
+    #: a topic is assigned when its score reaches this; none reached -> "other"
+    topic_threshold: float = Field(default=0.35, ge=-1.0, le=1.0)
 
 
 class TopicConfig(_Strict):
@@ -91,16 +146,115 @@ class TopicConfig(_Strict):
         return Topic(self.name, self.description, tuple(self.examples))
 
 
+class ReplyPolicyConfig(_Strict):
+    """`[watch.reply]`: which posts get a drafted reply (see socialbot.drafting.policy)."""
+
+    enabled: StrictBool = False
+    platforms: list[str] = Field(default_factory=lambda: ["twitter", "reddit"])
+    #: the brand's own accounts (no @): mentions address the brand, their posts are never answered
+    handles: list[str] = Field(default_factory=list)
+    #: subreddits (no r/) whose posts all address the brand
+    subreddits: list[str] = Field(default_factory=list)
+    #: what makes an addressed post worth a reply: "negative" sentiment, "question"
+    reply_to: list[str] = Field(default_factory=lambda: ["negative", "question"])
+    #: a question needs one of the watch's topics (not "other"), so chit-chat gets none
+    question_needs_topic: StrictBool = True
+    block_authors: list[str] = Field(default_factory=list)
+    #: no second draft for the same author within this time
+    author_cooldown: Duration = 6 * 3600.0
+
+    @model_validator(mode="after")
+    def _known_values(self) -> ReplyPolicyConfig:
+        bad = sorted(set(self.reply_to) - {"negative", "question"})
+        if bad:
+            raise ValueError(f"reply_to: unknown {bad}; use 'negative' and/or 'question'")
+        bad = sorted(set(self.platforms) - {"twitter", "reddit"})
+        if bad:
+            raise ValueError(f"platforms: unknown {bad}; use 'twitter' and/or 'reddit'")
+        return self
+
+
+class VoiceConfig(_Strict):
+    """`[watch.voice]`: how drafted replies speak (mapped to models.prompting.BrandVoice)."""
+
+    #: the name replies speak for; the watch's `brand` when empty
+    name: str = ""
+    tone: str = "friendly, concise and helpful"
+    sign_off: str = ""
+    facts: list[str] = Field(default_factory=list)
+    allowed_links: list[str] = Field(default_factory=list)
+    may_promise_refunds: StrictBool = False
+    may_promise_compensation: StrictBool = False
+    may_promise_discounts: StrictBool = False
+
+
+AlertKind = Literal["negative_spike", "volume_spike", "threshold"]
+
+
+class AlertRuleConfig(_Strict):
+    """`[[watch.alert]]`: one spike or threshold rule (documented in config.toml)."""
+
+    kind: AlertKind
+    #: shown in alerts; defaults to "<kind>:<topic or all>"
+    name: str = Field(default="", pattern=r"^[A-Za-z0-9_.:-]*$")
+    #: one of the watch's topics (or "other"); empty = every post of the watch
+    topic: str = ""
+    #: the span whose count is compared with its baseline, a multiple of [trends] bucket
+    window: Duration = 3600.0
+    #: a window is anomalous when a count this high has at most this tail probability
+    sensitivity: float = Field(default=1e-4, gt=0, lt=1)
+    #: negative_spike: the negative share must also rise this improbably (beta-binomial)
+    share_sensitivity: float = Field(default=0.01, gt=0, le=1)
+    #: fewer posts than this in the window never alert
+    min_posts: int = Field(default=6, ge=1)
+    #: an open alert closes only after this long without an anomalous window
+    cooldown: Duration = 3 * 3600.0
+    #: baseline: the same hours on up to this many previous days ...
+    baseline_days: int = Field(default=7, ge=1, le=60)
+    #: ... and the windows in this span just before the one evaluated
+    recent: Duration = 6 * 3600.0
+    #: no alert until the watch has this much history (the daily rhythm must be known)
+    min_history: Duration = 86400.0
+    #: threshold: alert when the negative share in the window is above this
+    above: float | None = Field(default=None, gt=0, lt=1)
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.kind}:{self.topic or 'all'}"
+
+    @model_validator(mode="after")
+    def _kind_options(self) -> AlertRuleConfig:
+        if self.kind == "threshold" and self.above is None:
+            raise ValueError("a threshold rule needs `above` (a negative share, e.g. 0.6)")
+        if self.kind != "threshold" and self.above is not None:
+            raise ValueError("`above` only applies to kind = \"threshold\"")
+        return self
+
+
 class WatchConfig(_Strict):
     """A brand (or product) being watched, and the topics it cares about."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
     brand: str = ""
     topic: list[TopicConfig] = Field(default_factory=list)
+    alert: list[AlertRuleConfig] = Field(default_factory=list)
+    reply: ReplyPolicyConfig = ReplyPolicyConfig()
+    voice: VoiceConfig = VoiceConfig()
 
     @property
     def topics(self) -> list[Topic]:
         return [t.to_domain() for t in self.topic]
+
+    @model_validator(mode="after")
+    def _alert_rules(self) -> WatchConfig:
+        known = {t.name for t in self.topic} | {"other"}
+        labels = [r.label for r in self.alert]
+        for i, rule in enumerate(self.alert):
+            if rule.topic and rule.topic not in known:
+                raise ValueError(f"alert[{i}].topic: no topic named {rule.topic!r} in this watch")
+            if labels.index(rule.label) != i:
+                raise ValueError(f"alert[{i}]: two rules are called {rule.label!r}; set `name`")
+        return self
 
     @model_validator(mode="after")
     def _unique_topics(self) -> WatchConfig:
@@ -130,6 +284,79 @@ class SourceConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+class TrendsConfig(_Strict):
+    """`[trends]`: the base bucket that counts are kept in (coarser ones are rolled up)."""
+
+    bucket: Duration = 900.0
+
+    @model_validator(mode="after")
+    def _divides_a_day(self) -> TrendsConfig:
+        if self.bucket < 60 or 86400 % int(self.bucket) or self.bucket != int(self.bucket):
+            raise ValueError("bucket: must be whole minutes that divide a day (e.g. 15m, 1h)")
+        return self
+
+
+class AlertsConfig(_Strict):
+    """`[alerts]`: when buckets are judged, and how deliveries are retried."""
+
+    #: a bucket is judged this long after it closes, so late posts are counted
+    settle: Duration = 120.0
+    #: record alerts but queue no delivery (`socialbot replay --dry-run-alerts` sets it)
+    dry_run: StrictBool = False
+    #: first retry delay; doubles per failed attempt up to `max_backoff`
+    backoff: Duration = 30.0
+    max_backoff: Duration = 900.0
+    #: a delivery still failing this long after it was queued is given up (logged)
+    expire_after: Duration = 86400.0
+    #: how long a worker may hold a delivery it claimed before another may retry it
+    lease: Duration = 120.0
+
+
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+
+
+class _ChannelBase(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
+    #: only alerts of these watches; empty = all
+    watches: list[str] = Field(default_factory=list)
+
+
+class ConsoleChannelConfig(_ChannelBase):
+    """Alerts printed to the daemon's log (stderr)."""
+
+    kind: Literal["console"]
+
+
+class WebhookChannelConfig(_ChannelBase):
+    """An HTTP POST of JSON: `format = "slack"` (incoming webhook) or "json"."""
+
+    kind: Literal["webhook"]
+    format: Literal["slack", "json"] = "json"
+    #: the environment variable holding the URL (webhook URLs carry tokens)
+    url_env: str = Field(pattern=_ENV_NAME)
+    timeout: Duration = 10.0
+
+
+class EmailChannelConfig(_ChannelBase):
+    """Plain-text + HTML mail over SMTP."""
+
+    kind: Literal["email"]
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    #: the environment variable holding the SMTP password
+    password_env: str = Field(default="", pattern=r"^([A-Z_][A-Z0-9_]*)?$")
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    to: list[str] = Field(min_length=1)
+    timeout: Duration = 20.0
+
+
+ChannelConfig = Annotated[
+    ConsoleChannelConfig | WebhookChannelConfig | EmailChannelConfig, Field(discriminator="kind")
+]
+
+
 class Config(_Strict):
     """The whole validated configuration."""
 
@@ -137,8 +364,14 @@ class Config(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     daemon: DaemonConfig = DaemonConfig()
     posting: PostingConfig = PostingConfig()
+    moderation: ModerationConfig = ModerationConfig()
+    drafting: DraftingConfig = DraftingConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
     watch: list[WatchConfig] = Field(default_factory=list)
     source: list[SourceConfig] = Field(default_factory=list)
+    trends: TrendsConfig = TrendsConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    channel: list[ChannelConfig] = Field(default_factory=list)
 
     @property
     def base_dir(self) -> Path:
@@ -176,6 +409,24 @@ class Config(_Strict):
                 raise ValueError(f"source[{i}].watch: no watch named {s.watch!r}")
         return self
 
+    @model_validator(mode="after")
+    def _monitoring_checks(self) -> Config:
+        seen: set[str] = set()
+        watches = {w.name for w in self.watch}
+        for i, ch in enumerate(self.channel):
+            if ch.name in seen:
+                raise ValueError(f"channel[{i}].name: {ch.name!r} is used twice")
+            seen.add(ch.name)
+            unknown = sorted(set(ch.watches) - watches)
+            if unknown:
+                raise ValueError(f"channel[{i}].watches: no watch named {unknown[0]!r}")
+        for w, watch in enumerate(self.watch):
+            for i, rule in enumerate(watch.alert):
+                if rule.window % self.trends.bucket:
+                    raise ValueError(
+                        f"watch[{w}].alert[{i}].window: must be a multiple of [trends] bucket"
+                    )
+        return self
 
 def find_config_path(explicit: Path | None = None) -> Path:
     """`--config`, else $SOCIALBOT_CONFIG, else ./config.toml."""

@@ -22,7 +22,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 def make_config(tmp_path: Path, **sections: Any) -> Config:
     """A config whose database is a fresh SQLite file under `tmp_path`."""
-    data: dict[str, Any] = {"database": {"url": f"sqlite:///{tmp_path / 'socialbot.db'}"}}
+    data: dict[str, Any] = {
+        "database": {"url": f"sqlite:///{tmp_path / 'socialbot.db'}"},
+        "classifier": {"enabled": False},  # tests that want a model bring their own
+    }
     data.update(sections)
     return parse_config(data, path=tmp_path / "config.toml")
 

@@ -26,6 +26,8 @@ def _config(tmp_path: Path, stream: Path, *, page_size: int = 500, follow: bool 
         f"""
 [database]
 url = "sqlite:///{tmp_path / 'socialbot.db'}"
+[classifier]
+enabled = false
 [daemon]
 page_size = {page_size}
 default_interval = "1s"

@@ -62,7 +62,7 @@ def test_ten_bad_lines_in_a_thousand(tmp_path: Path, config: Config, store: Stor
 def test_cli_replay_twice_still_990(tmp_path: Path, config: Config, store: Store) -> None:
     path = _archive(tmp_path)
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "socialbot.db"}"\n')
+    cfg.write_text(f'[classifier]\nenabled = false\n[database]\nurl = "sqlite:///{tmp_path / "socialbot.db"}"\n')
     runner = CliRunner()
     for _ in range(2):
         result = runner.invoke(app, ["--config", str(cfg), "replay", str(path), "--from-start", "--json"])

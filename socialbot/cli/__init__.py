@@ -17,6 +17,7 @@ from socialbot.cli.common import CliState
 
 COMMAND_MODULES: tuple[str, ...] = (
     "socialbot.cli.core",
+    "socialbot.cli.pipeline_cmd",
     "socialbot.cli.replies_cmd",
 )
 

@@ -9,6 +9,7 @@ from socialbot.stages.base import Stage, StageContext
 #: "module:function" builders in flow order; each returns the stages it configures
 STAGE_BUILDERS: tuple[str, ...] = (
     "socialbot.stages.ingest:build_ingest_stages",
+    "socialbot.stages.classify:build_classify_stages",
 )
 
 

@@ -1,0 +1,194 @@
+"""The classify stage: unclassified posts -> sentiment and topics, in claimed batches."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import Connection, delete, func, select
+
+from socialbot.config import ClassifierConfig, Config
+from socialbot.domain import Prediction, Topic
+from socialbot.stages.base import Stage, StageContext
+from socialbot.store import Store
+from socialbot.store.ingest import POSTS, _insert
+from socialbot.store.predictions import POST_TOPICS, PREDICTIONS
+from socialbot.store.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+OTHER = "other"
+
+
+class Classifier(Protocol):
+    """What the stage needs from a model (models.classifier.PostClassifier is one)."""
+
+    version: str
+
+    def predict_batch(
+        self, texts: list[str], topics: Sequence[Topic] = (), *, batch_size: int = 64
+    ) -> list[Prediction]: ...
+
+
+def load_configured_classifier(settings: ClassifierConfig, base: Config) -> Classifier:
+    """The configured model; imports torch only when called."""
+    from models.classifier import load_classifier
+
+    return load_classifier(
+        base.resolve_path(settings.model) if settings.model else None,
+        device=settings.device or None,
+        quantize=settings.quantize,
+        num_threads=settings.threads,
+        labels=settings.labels or None,
+        topic_threshold=settings.topic_threshold,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    pk: int
+    text: str
+    watch: str | None
+
+
+def prediction_rows(pk: int, watch: str | None, p: Prediction) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """The `predictions` row and `post_topics` rows for one post."""
+    topics = p.topics or []
+    row = {
+        "post_pk": pk,
+        "sentiment": p.sentiment,
+        "p_negative": p.scores["negative"],
+        "p_neutral": p.scores["neutral"],
+        "p_positive": p.scores["positive"],
+        "topics": json.dumps([{"name": t.name, "score": round(t.score, 4)} for t in topics]),
+        "model_version": p.model_version,
+        "watch": watch,
+        "classified_at": utcnow(),
+    }
+    topic_rows = [{"post_pk": pk, "topic": t.name, "score": t.score} for t in topics]
+    if not topic_rows:  # every post counts somewhere in per-topic trends
+        topic_rows = [{"post_pk": pk, "topic": OTHER, "score": 0.0}]
+    return row, topic_rows
+
+
+def write_predictions(
+    conn: Connection, batch: Sequence[Claimed], predictions: Sequence[Prediction], *, replace: bool
+) -> None:
+    """Store predictions; `replace` overwrites earlier ones (reclassify)."""
+    rows: list[dict[str, object]] = []
+    topic_rows: list[dict[str, object]] = []
+    for post, prediction in zip(batch, predictions, strict=True):
+        row, topics = prediction_rows(post.pk, post.watch, prediction)
+        rows.append(row)
+        topic_rows.extend(topics)
+    if replace:
+        pks = [p.pk for p in batch]
+        conn.execute(delete(POST_TOPICS).where(POST_TOPICS.c.post_pk.in_(pks)))
+        conn.execute(delete(PREDICTIONS).where(PREDICTIONS.c.post_pk.in_(pks)))
+    conn.execute(_insert(conn, PREDICTIONS), rows)
+    conn.execute(_insert(conn, POST_TOPICS), topic_rows)
+
+
+class ClassifyStage(Stage):
+    """Claims posts without a prediction, classifies them, writes the results.
+
+    On PostgreSQL the batch is claimed with `FOR UPDATE SKIP LOCKED`, so many
+    workers share the backlog without overlap. On SQLite (one machine) the model
+    runs outside any transaction so ingest is never blocked behind inference;
+    inserts ignore posts another run finished first, so the result is the same.
+    """
+
+    kind = "classify"
+    name = "classify"
+
+    def __init__(
+        self,
+        store: Store,
+        load: Callable[[], Classifier],
+        *,
+        topics: dict[str, list[Topic]],
+        default_watch: str | None,
+        claim_size: int = 512,
+        batch_size: int = 64,
+    ) -> None:
+        self.store = store
+        self._load = load
+        self._model: Classifier | None = None
+        self.topics = topics
+        self.default_watch = default_watch
+        self.claim_size = claim_size
+        self.batch_size = batch_size
+
+    @property
+    def model(self) -> Classifier:
+        if self._model is None:
+            self._model = self._load()
+            logger.info("classifier loaded: %s", self._model.version)
+        return self._model
+
+    def _claim_query(self, limit: int):  # type: ignore[no-untyped-def]
+        query = (
+            select(POSTS.c.id, POSTS.c.text, POSTS.c.watch)
+            .outerjoin(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
+            .where(PREDICTIONS.c.post_pk.is_(None))
+            .order_by(POSTS.c.id)
+            .limit(limit)
+        )
+        if self.store.dialect == "postgresql":
+            query = query.with_for_update(of=POSTS, skip_locked=True)
+        return query
+
+    def run_batch(self) -> int:
+        if self.store.dialect == "postgresql":
+            with self.store.transaction() as conn:
+                batch = [Claimed(*r) for r in conn.execute(self._claim_query(self.claim_size))]
+                if batch:
+                    write_predictions(conn, batch, self.classify(batch), replace=False)
+            return len(batch)
+        with self.store.reading() as conn:
+            batch = [Claimed(*r) for r in conn.execute(self._claim_query(self.claim_size))]
+        if not batch:
+            return 0
+        predictions = self.classify(batch)
+        with self.store.transaction() as conn:
+            write_predictions(conn, batch, predictions, replace=False)
+        return len(batch)
+
+    def classify(self, batch: Sequence[Claimed]) -> list[Prediction]:
+        """Predict for `batch`, each post with its own watch's topics, in input order."""
+        by_watch: dict[str | None, list[int]] = defaultdict(list)
+        for i, post in enumerate(batch):
+            by_watch[post.watch or self.default_watch].append(i)
+        out: list[Prediction | None] = [None] * len(batch)
+        for watch, indexes in by_watch.items():
+            topics = self.topics.get(watch or "", [])
+            texts = [batch[i].text for i in indexes]
+            for i, p in zip(indexes, self.model.predict_batch(texts, topics, batch_size=self.batch_size), strict=True):
+                out[i] = p
+        return [p for p in out if p is not None]
+
+    def progress(self, conn: Connection) -> dict[str, int]:
+        total = conn.execute(select(func.count()).select_from(POSTS)).scalar_one()
+        done = conn.execute(select(func.count()).select_from(PREDICTIONS)).scalar_one()
+        return {"classified": int(done), "pending": int(total) - int(done)}
+
+
+def build_classify_stages(ctx: StageContext) -> list[Stage]:
+    config = ctx.config
+    settings = config.classifier
+    if not settings.enabled:
+        return []
+    return [
+        ClassifyStage(
+            ctx.store,
+            lambda: load_configured_classifier(settings, config),
+            topics={w.name: w.topics for w in config.watch},
+            default_watch=config.watch[0].name if config.watch else None,
+            claim_size=settings.claim_size,
+            batch_size=settings.batch_size,
+        )
+    ]
