@@ -16,7 +16,7 @@ import json
 import sqlite3
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from socialbot.config import parse_config
@@ -26,14 +26,15 @@ from socialbot.store import open_store
 
 def make_stream(path: Path, n: int) -> list[dict[str, object]]:
     rows = []
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
     with path.open("w") as fh:
         for i in range(n):
             row = {
                 "platform": "twitter" if i % 3 else "reddit",
                 "id": str(1850000000000000000 + i),
                 "author": f"user{i % 977}",
-                "text": f"@parcelly order {i} arrived late again, the courier left it at the wrong door",
-                "created_at": f"2026-11-0{1 + (i // 86400) % 7}T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z",
+                "text": f"@parcelly order {i} arrived late again, the courier left it outside",
+                "created_at": (start + timedelta(seconds=7 * i)).isoformat(),
                 "in_reply_to": None,
                 "conversation_id": None,
                 "url": f"https://x.com/user{i % 977}/status/{1850000000000000000 + i}",
@@ -53,9 +54,20 @@ def baseline(tmp: Path, rows: list[dict[str, object]]) -> float:
     conn.execute("PRAGMA synchronous=NORMAL")
     now = datetime.now().isoformat(" ")
     tuples = [
-        (r["platform"], r["id"], "bench", None, r["text"], r["author"],
-         datetime.fromisoformat(str(r["created_at"])).isoformat(" "),
-         None, None, r["url"], r["lang"], now)
+        (
+            r["platform"],
+            r["id"],
+            "bench",
+            None,
+            r["text"],
+            r["author"],
+            datetime.fromisoformat(str(r["created_at"])).isoformat(" "),
+            None,
+            None,
+            r["url"],
+            r["lang"],
+            now,
+        )
         for r in rows
     ]
     started = time.perf_counter()
@@ -72,7 +84,9 @@ def baseline(tmp: Path, rows: list[dict[str, object]]) -> float:
 
 
 def project(tmp: Path, stream: Path) -> float:
-    config = parse_config({"database": {"url": f"sqlite:///{tmp / 'socialbot.db'}"}}, path=tmp / "c.toml")
+    config = parse_config(
+        {"database": {"url": f"sqlite:///{tmp / 'socialbot.db'}"}}, path=tmp / "c.toml"
+    )
     store = open_store(config)
     summary = replay_file(config, store, str(stream), downstream=False)
     store.dispose()

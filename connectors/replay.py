@@ -112,7 +112,9 @@ class ReplayOptions:
         if unknown:
             raise ConnectorError(f"source {name!r}: unknown option(s) {', '.join(unknown)}")
         if not isinstance(options.get("path"), str):
-            raise ConnectorError(f"source {name!r}: `path` (a JSONL file, '-' or 'builtin:NAME') is required")
+            raise ConnectorError(
+                f"source {name!r}: `path` (a JSONL file, '-' or 'builtin:NAME') is required"
+            )
         return cls(path=options["path"], follow=bool(options.get("follow", True)))
 
 
@@ -121,7 +123,9 @@ class ReplayConnector(Connector):
 
     kind = "replay"
 
-    def __init__(self, name: str, options: dict[str, Any], *, stdin: BinaryIO | None = None) -> None:
+    def __init__(
+        self, name: str, options: dict[str, Any], *, stdin: BinaryIO | None = None
+    ) -> None:
         super().__init__(name, options)
         self.settings = ReplayOptions.from_options(name, options)
         self.path = resolve_stream_path(self.settings.path)

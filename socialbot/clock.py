@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -14,7 +14,7 @@ class WallClock:
     """Real time, for the daemon."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class StreamClock:
@@ -25,7 +25,7 @@ class StreamClock:
     """
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(1970, 1, 1, tzinfo=timezone.utc)
+        self._now = start or datetime(1970, 1, 1, tzinfo=UTC)
 
     def advance(self, to: datetime) -> None:
         if to > self._now:

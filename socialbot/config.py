@@ -227,7 +227,7 @@ class AlertRuleConfig(_Strict):
         if self.kind == "threshold" and self.above is None:
             raise ValueError("a threshold rule needs `above` (a negative share, e.g. 0.6)")
         if self.kind != "threshold" and self.above is not None:
-            raise ValueError("`above` only applies to kind = \"threshold\"")
+            raise ValueError('`above` only applies to kind = "threshold"')
         return self
 
 
@@ -427,6 +427,7 @@ class Config(_Strict):
                         f"watch[{w}].alert[{i}].window: must be a multiple of [trends] bucket"
                     )
         return self
+
 
 def find_config_path(explicit: Path | None = None) -> Path:
     """`--config`, else $SOCIALBOT_CONFIG, else ./config.toml."""

@@ -10,7 +10,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import FrameType
 
 from socialbot.config import DaemonConfig
@@ -34,7 +34,9 @@ def drain(stage: Stage, stop: threading.Event, *, max_batches: int | None = None
     return processed
 
 
-def run_job(stage: Stage, store: Store, stop: threading.Event, *, max_batches: int | None = None) -> int:
+def run_job(
+    stage: Stage, store: Store, stop: threading.Event, *, max_batches: int | None = None
+) -> int:
     """Run `stage` batch after batch until its input is drained or a stop is asked.
 
     Errors are logged and recorded against the job; they never propagate, so a
@@ -52,7 +54,9 @@ def run_job(stage: Stage, store: Store, stop: threading.Event, *, max_batches: i
     return processed
 
 
-def run_until_drained(stages: Sequence[Stage], store: Store, stop: threading.Event) -> dict[str, int]:
+def run_until_drained(
+    stages: Sequence[Stage], store: Store, stop: threading.Event
+) -> dict[str, int]:
     """Run every stage in flow order, over and over, until a whole pass does nothing."""
     totals = {s.name: 0 for s in stages}
     while not stop.is_set():
@@ -83,9 +87,9 @@ def run_scheduled(
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=settings.workers)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        timezone=timezone.utc,
+        timezone=UTC,
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for stage in stages:
         every = (intervals or {}).get(stage.name) or settings.interval(stage.kind)
         scheduler.add_job(

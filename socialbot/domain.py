@@ -7,7 +7,7 @@ This module imports nothing from the rest of the project, so the leaf packages
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 Platform = Literal["twitter", "reddit"]
@@ -24,8 +24,8 @@ MAX_TEXT_CHARS = 40_000
 def utc(dt: datetime) -> datetime:
     """Return `dt` as an aware UTC datetime; naive values are taken as UTC."""
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

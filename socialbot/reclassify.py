@@ -30,13 +30,15 @@ def reclassify(
             else POSTS.c.watch == watch
         )
     with store.reading() as conn:
-        total = int(conn.execute(select(func.count()).select_from(POSTS).where(*where)).scalar_one())
+        total = int(
+            conn.execute(select(func.count()).select_from(POSTS).where(*where)).scalar_one()
+        )
     done = 0
     last_pk = 0
     while True:
         with store.reading() as conn:
             batch = [
-                Claimed(*r)
+                Claimed(r.id, r.text, r.watch)
                 for r in conn.execute(
                     select(POSTS.c.id, POSTS.c.text, POSTS.c.watch)
                     .where(POSTS.c.id > last_pk, *where)

@@ -16,10 +16,10 @@ from socialbot.store.jobs import JOB_RUNS
 def gather_status(store: Store, stages: Sequence[Stage] = ()) -> dict[str, Any]:
     """A JSON-ready snapshot of the store and the configured stages."""
     with store.engine.connect() as conn:
-        by_platform = dict(
+        by_platform: dict[str, int] = dict(
             conn.execute(select(POSTS.c.platform, func.count()).group_by(POSTS.c.platform)).all()
         )
-        quarantine_by_source = dict(
+        quarantine_by_source: dict[str, int] = dict(
             conn.execute(
                 select(QUARANTINE.c.source, func.count()).group_by(QUARANTINE.c.source)
             ).all()
@@ -49,13 +49,14 @@ def gather_status(store: Store, stages: Sequence[Stage] = ()) -> dict[str, Any]:
             }
             for r in conn.execute(select(JOB_RUNS).order_by(JOB_RUNS.c.job))
         ]
-        stage_counts = [
-            {"stage": s.name, "kind": s.kind, **s.progress(conn)} for s in stages
-        ]
+        stage_counts = [{"stage": s.name, "kind": s.kind, **s.progress(conn)} for s in stages]
     return {
         "database": store.safe_url,
         "posts": {"total": sum(by_platform.values()), "by_platform": by_platform},
-        "quarantine": {"total": sum(quarantine_by_source.values()), "by_source": quarantine_by_source},
+        "quarantine": {
+            "total": sum(quarantine_by_source.values()),
+            "by_source": quarantine_by_source,
+        },
         "stages": stage_counts,
         "sources": sources,
         "jobs": jobs,

@@ -14,7 +14,9 @@ import pytest
 from socialbot.config import Config, parse_config
 from socialbot.store import Store, open_store
 
-PG_ADMIN_URL = os.environ.get("SOCIALBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "SOCIALBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -28,7 +28,9 @@ def test_the_cli_has_the_spine_commands() -> None:
     assert {"run", "replay", "status", "db upgrade", "quarantine"} <= names
 
 
-@pytest.mark.parametrize(("path", "command"), ALL_COMMANDS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    ("path", "command"), ALL_COMMANDS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
 def test_every_command_has_help(path: tuple[str, ...], command: Any) -> None:
     assert (command.help or "").strip(), f"`socialbot {' '.join(path)}` has no help text"
     result = CliRunner().invoke(app, [*path, "--help"])
@@ -36,7 +38,9 @@ def test_every_command_has_help(path: tuple[str, ...], command: Any) -> None:
     assert "Usage" in result.output
 
 
-@pytest.mark.parametrize("command", [["run", "--once"], ["status"], ["db", "upgrade"], ["replay", "-"]])
+@pytest.mark.parametrize(
+    "command", [["run", "--once"], ["status"], ["db", "upgrade"], ["replay", "-"]]
+)
 def test_bad_config_exits_2_naming_the_key(tmp_path: Path, command: list[str]) -> None:
     cfg = tmp_path / "config.toml"
     cfg.write_text("[daemon]\npage_size = -1\n")

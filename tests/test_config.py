@@ -21,7 +21,8 @@ def test_shipped_config_is_valid_and_is_the_demo() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "seconds"), [(30, 30.0), ("30s", 30.0), ("5m", 300.0), ("2h", 7200.0), ("7d", 604800.0), ("250ms", 0.25)]
+    ("value", "seconds"),
+    [(30, 30.0), ("30s", 30.0), ("5m", 300.0), ("2h", 7200.0), ("7d", 604800.0), ("250ms", 0.25)],
 )
 def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
@@ -31,14 +32,17 @@ def test_durations(value: object, seconds: float) -> None:
     ("toml", "expected"),
     [
         ("[daemon]\npage_size = 0\n", "daemon.page_size"),
-        ("[daemon]\ndefault_interval = \"soon\"\n", "daemon.default_interval"),
-        ("[daemon.intervals]\ningest = \"-5s\"\n", "daemon.intervals.ingest"),
-        ("[databse]\nurl = \"x\"\n", "databse: unknown key"),
-        ("[posting]\ndry_run = \"no\"\n", "posting.dry_run"),
-        ("[[watch]]\nname = \"a b\"\n", "watch[0].name"),
-        ("[[watch]]\nname = \"a\"\n[[watch.topic]]\nname = \"other\"\ndescription = \"x\"\n", "reserved"),
-        ("[[source]]\nname = \"s\"\nkind = \"replay\"\nwatch = \"nope\"\n", "source[0].watch"),
-        ("[[source]]\nname = \"s\"\nkind = \"replay\"\n[[source]]\nname = \"s\"\nkind = \"replay\"\n", "source[1].name"),
+        ('[daemon]\ndefault_interval = "soon"\n', "daemon.default_interval"),
+        ('[daemon.intervals]\ningest = "-5s"\n', "daemon.intervals.ingest"),
+        ('[databse]\nurl = "x"\n', "databse: unknown key"),
+        ('[posting]\ndry_run = "no"\n', "posting.dry_run"),
+        ('[[watch]]\nname = "a b"\n', "watch[0].name"),
+        ('[[watch]]\nname = "a"\n[[watch.topic]]\nname = "other"\ndescription = "x"\n', "reserved"),
+        ('[[source]]\nname = "s"\nkind = "replay"\nwatch = "nope"\n', "source[0].watch"),
+        (
+            '[[source]]\nname = "s"\nkind = "replay"\n[[source]]\nname = "s"\nkind = "replay"\n',
+            "source[1].name",
+        ),
         ("[daemon\n", "invalid TOML"),
     ],
 )
@@ -53,7 +57,7 @@ def test_bad_config_names_the_key(tmp_path: Path, toml: str, expected: str) -> N
 
 def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    path.write_text("[database]\nurl = \"sqlite:///x.db\"\nbusy_timeout = \n")
+    path.write_text('[database]\nurl = "sqlite:///x.db"\nbusy_timeout = \n')
     with pytest.raises(ConfigError, match="line 3"):
         load_config(path)
 
@@ -63,7 +67,9 @@ def test_missing_file_says_how_to_choose_one(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.toml")
 
 
-def test_environment_variable_selects_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_variable_selects_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "elsewhere.toml"
     path.write_text("[daemon]\npage_size = 7\n")
     monkeypatch.setenv("SOCIALBOT_CONFIG", str(path))
@@ -77,5 +83,7 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
 
 
 def test_source_options_reach_the_connector_untouched() -> None:
-    config = parse_config({"source": [{"name": "s", "kind": "replay", "path": "a.jsonl", "follow": False}]})
+    config = parse_config(
+        {"source": [{"name": "s", "kind": "replay", "path": "a.jsonl", "follow": False}]}
+    )
     assert config.source[0].options == {"path": "a.jsonl", "follow": False}

@@ -25,7 +25,7 @@ def _config(tmp_path: Path, stream: Path, *, page_size: int = 500, follow: bool 
     cfg.write_text(
         f"""
 [database]
-url = "sqlite:///{tmp_path / 'socialbot.db'}"
+url = "sqlite:///{tmp_path / "socialbot.db"}"
 [classifier]
 enabled = false
 [daemon]
@@ -56,7 +56,10 @@ def _daemon(cfg: Path, *args: str) -> subprocess.Popen[bytes]:
     with (cfg.parent / "daemon.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "socialbot", "--config", str(cfg), "run", *args],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -123,7 +126,9 @@ def test_killed_daemon_resumes_with_nothing_lost_or_duplicated(tmp_path: Path) -
         proc.kill()
         proc.wait()
     stored_at_kill = _counts(db)[0]
-    assert 0 < stored_at_kill < total - 10, "the kill must land mid-run for this test to mean anything"
+    assert 0 < stored_at_kill < total - 10, (
+        "the kill must land mid-run for this test to mean anything"
+    )
 
     restarted = _daemon(cfg, "--once")
     assert restarted.wait(timeout=240) == 0

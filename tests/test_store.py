@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, insert, select, text
@@ -15,7 +15,7 @@ from socialbot.store.tables import AuditRow
 
 
 def _post(i: int) -> Post:
-    return Post("twitter", str(i), f"text {i}", datetime(2026, 11, 1, 12, i % 60, tzinfo=timezone.utc))
+    return Post("twitter", str(i), f"text {i}", datetime(2026, 11, 1, 12, i % 60, tzinfo=UTC))
 
 
 def _count(store: Store, table=POSTS) -> int:  # type: ignore[no-untyped-def]
@@ -28,13 +28,15 @@ def test_the_same_post_is_stored_once(any_store: Store) -> None:
     with any_store.transaction() as conn:
         first = write_page(conn, page, source="s", kind="replay", watch=None)
     with any_store.transaction() as conn:
-        again = write_page(conn, Page([_post(2), _post(3)], cursor="3"), source="s", kind="replay", watch=None)
+        again = write_page(
+            conn, Page([_post(2), _post(3)], cursor="3"), source="s", kind="replay", watch=None
+        )
     assert (first.new_posts, again.new_posts, again.duplicates) == (2, 1, 1)
     assert _count(any_store) == 3
 
 
 def test_same_id_on_another_platform_is_another_post(any_store: Store) -> None:
-    reddit = Post("reddit", "1", "hello", datetime(2026, 11, 1, tzinfo=timezone.utc))
+    reddit = Post("reddit", "1", "hello", datetime(2026, 11, 1, tzinfo=UTC))
     with any_store.transaction() as conn:
         write_page(conn, Page([_post(1), reddit]), source="s", kind="replay", watch=None)
     assert _count(any_store) == 2
@@ -43,7 +45,11 @@ def test_same_id_on_another_platform_is_another_post(any_store: Store) -> None:
 def test_a_crash_between_posts_and_cursor_stores_neither(
     any_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    page = Page([_post(i) for i in range(10)], [Rejected("s", "line 11", "malformed JSON", "{")], cursor="11")
+    page = Page(
+        [_post(i) for i in range(10)],
+        [Rejected("s", "line 11", "malformed JSON", "{")],
+        cursor="11",
+    )
     real_update = ingest_module.update
     calls = {"n": 0}
 
@@ -74,13 +80,13 @@ def test_datetimes_come_back_as_aware_utc(any_store: Store) -> None:
         write_page(conn, Page([_post(5)]), source="s", kind="replay", watch=None)
     with any_store.engine.connect() as conn:
         created = conn.execute(select(POSTS.c.created_at)).scalar_one()
-    assert created == datetime(2026, 11, 1, 12, 5, tzinfo=timezone.utc)
+    assert created == datetime(2026, 11, 1, 12, 5, tzinfo=UTC)
 
 
 def test_the_audit_log_refuses_edits_and_deletes(any_store: Store) -> None:
     audit = AuditRow.__table__  # type: ignore[attr-defined]
     with any_store.transaction() as conn:
-        conn.execute(insert(audit).values(at=datetime.now(timezone.utc), actor="ana", action="approve"))
+        conn.execute(insert(audit).values(at=datetime.now(UTC), actor="ana", action="approve"))
     for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
         with pytest.raises(Exception, match="append-only"), any_store.transaction() as conn:
             conn.execute(text(statement))
@@ -93,8 +99,7 @@ def test_migrations_match_the_table_classes(any_store: Store) -> None:
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    import socialbot.store.predictions  # noqa: F401 - registers the tables
-    import socialbot.store.tables  # noqa: F401
+    _import_every_table_module()
 
     with any_store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
@@ -102,6 +107,21 @@ def test_migrations_match_the_table_classes(any_store: Store) -> None:
     structural = [d for d in diff if not (isinstance(d, list) and d and d[0][0] == "modify_type")]
     structural = [d for d in structural if not (isinstance(d, tuple) and d[0] == "remove_table")]
     assert structural == []
+
+
+def _import_every_table_module() -> None:
+    """Table classes register themselves on import; find them all, wherever they live."""
+    import importlib
+    import pkgutil
+
+    import socialbot
+
+    for module in pkgutil.walk_packages(socialbot.__path__, "socialbot."):
+        if module.name.startswith(
+            ("socialbot.cli", "socialbot.migrations")
+        ) or module.name.endswith("__main__"):
+            continue
+        importlib.import_module(module.name)
 
 
 def test_upgrade_is_idempotent(any_store: Store) -> None:

@@ -8,8 +8,8 @@ Each area of the CLI lives in its own module with a `register(app)` function;
 from __future__ import annotations
 
 import importlib
-
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -31,15 +31,23 @@ app = typer.Typer(
 )
 
 
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    config: Path | None = typer.Option(
-        None, "--config", "-c", envvar="SOCIALBOT_CONFIG",
-        help="config.toml to use (default: ./config.toml).", show_default=False,
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="SOCIALBOT_CONFIG",
+        help="config.toml to use (default: ./config.toml).",
+        show_default=False,
     ),
-    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv for debug)."),
-) -> None:
+]
+VerboseOption = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")
+]
+
+
+@app.callback()
+def _root(ctx: typer.Context, config: ConfigOption = None, verbose: VerboseOption = 0) -> None:
     """Watch what people say about a brand and draft replies a person approves."""
     ctx.obj = CliState(config_path=config, verbose=verbose)
 

@@ -52,7 +52,9 @@ def setup_logging(verbose: int, *, quiet: bool = False) -> None:
     """Only the CLI configures handlers; library code just logs."""
     from rich.logging import RichHandler
 
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose or not quiet else logging.WARNING
+    level = (
+        logging.DEBUG if verbose > 1 else logging.INFO if verbose or not quiet else logging.WARNING
+    )
     logging.basicConfig(
         level=level,
         format="%(message)s",

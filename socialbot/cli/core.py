@@ -65,9 +65,14 @@ def _parse_only(only: str | None, known: list[str]) -> set[str] | None:
 
 def replay(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(help="JSONL file of posts ('-' for stdin, 'builtin:demo_stream').")],
+    file: Annotated[
+        str, typer.Argument(help="JSONL file of posts ('-' for stdin, 'builtin:demo_stream').")
+    ],
     from_start: Annotated[
-        bool, typer.Option("--from-start", help="Read the whole file again (stored posts stay deduplicated).")
+        bool,
+        typer.Option(
+            "--from-start", help="Read the whole file again (stored posts stay deduplicated)."
+        ),
     ] = False,
     ingest_only: Annotated[
         bool, typer.Option("--ingest-only", help="Store the posts but run no later stage.")
@@ -84,8 +89,14 @@ def replay(
     config = get_config(ctx)
     store = get_store(config)
     with Progress(
-        TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"),
-        TimeElapsedColumn(), console=console, transient=True, disable=as_json,
+        TextColumn("replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("lines"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json,
     ) as progress:
         task = progress.add_task("replay", total=None)
 
@@ -94,7 +105,12 @@ def replay(
 
         try:
             summary = replay_file(
-                config, store, file, from_start=from_start, downstream=not ingest_only, on_page=on_page
+                config,
+                store,
+                file,
+                from_start=from_start,
+                downstream=not ingest_only,
+                on_page=on_page,
             )
         except ConnectorError as exc:
             fail(str(exc))
@@ -153,8 +169,17 @@ def quarantine(
         rows = conn.execute(select(QUARANTINE).order_by(QUARANTINE.c.id.desc()).limit(limit)).all()
     if as_json:
         for r in rows:
-            print(json.dumps({"source": r.source, "position": r.position, "reason": r.reason,
-                              "raw": r.raw, "at": r.created_at.isoformat()}))
+            print(
+                json.dumps(
+                    {
+                        "source": r.source,
+                        "position": r.position,
+                        "reason": r.reason,
+                        "raw": r.raw,
+                        "at": r.created_at.isoformat(),
+                    }
+                )
+            )
         return
     table = Table(title=f"quarantine (newest {len(rows)})")
     for col in ("source", "position", "reason", "record"):

@@ -16,7 +16,13 @@ def reclassify(
     ] = None,
 ) -> None:
     """Classify stored posts again, e.g. after editing a watch's topics or changing model."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from socialbot.reclassify import reclassify as run_reclassify
     from socialbot.stages import StageContext, build_stages
@@ -32,14 +38,23 @@ def reclassify(
     if stage is None:
         fail("classification is disabled in config ([classifier] enabled = false)")
     with Progress(
-        TextColumn("reclassifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn("reclassifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
         console=console,
     ) as progress:
         task = progress.add_task("reclassify", total=None)
         done = run_reclassify(
-            stage, watch=watch, on_progress=lambda n, total: progress.update(task, completed=n, total=total)
+            stage,
+            watch=watch,
+            on_progress=lambda n, total: progress.update(task, completed=n, total=total),
         )
-    console.print(f"{done} posts reclassified with {stage.model.version}" if done else "no posts to reclassify")
+    console.print(
+        f"{done} posts reclassified with {stage.model.version}"
+        if done
+        else "no posts to reclassify"
+    )
 
 
 def register(app: typer.Typer) -> None:

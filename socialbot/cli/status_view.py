@@ -14,7 +14,9 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
     overview = Table(title="socialbot status", show_header=False)
     overview.add_row("database", s["database"])
     platforms = ", ".join(f"{k} {v}" for k, v in sorted(s["posts"]["by_platform"].items()))
-    overview.add_row("posts stored", f"{s['posts']['total']}" + (f" ({platforms})" if platforms else ""))
+    overview.add_row(
+        "posts stored", f"{s['posts']['total']}" + (f" ({platforms})" if platforms else "")
+    )
     overview.add_row("quarantined", str(s["quarantine"]["total"]))
     console.print(overview)
 
@@ -35,16 +37,35 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
         for r in s["sources"]:
             style = _STATE_STYLE.get(r["state"], "")
             state = r["state"] + (f" until {r['retry_at']}" if r["retry_at"] else "")
-            sources.add_row(r["name"], r["kind"], f"[{style}]{state}[/]", str(r["posts_stored"]),
-                            str(r["quarantined"]), r["detail"] or "")
+            sources.add_row(
+                r["name"],
+                r["kind"],
+                f"[{style}]{state}[/]",
+                str(r["posts_stored"]),
+                str(r["quarantined"]),
+                r["detail"] or "",
+            )
         console.print(sources)
 
     if s["jobs"]:
         jobs = Table(title="jobs")
-        for col in ("job", "last finished", "last run handled", "total handled", "runs", "last error"):
+        for col in (
+            "job",
+            "last finished",
+            "last run handled",
+            "total handled",
+            "runs",
+            "last error",
+        ):
             jobs.add_column(col, overflow="fold")
         for r in s["jobs"]:
             finished = (r["last_finished"] or "")[:19].replace("T", " ") or "running"
-        jobs.add_row(r["job"], finished, str(r["last_processed"]),
-                         str(r["total_processed"]), str(r["runs"]), r["last_error"] or "")
+        jobs.add_row(
+            r["job"],
+            finished,
+            str(r["last_processed"]),
+            str(r["total_processed"]),
+            str(r["runs"]),
+            r["last_error"] or "",
+        )
         console.print(jobs)

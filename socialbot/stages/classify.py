@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Select, delete, func, select
 
 from socialbot.config import ClassifierConfig, Config
 from socialbot.domain import Prediction, Topic
@@ -55,10 +55,12 @@ class Claimed:
     watch: str | None
 
 
-def prediction_rows(pk: int, watch: str | None, p: Prediction) -> tuple[dict[str, object], list[dict[str, object]]]:
+def prediction_rows(
+    pk: int, watch: str | None, p: Prediction
+) -> tuple[dict[str, object], list[dict[str, object]]]:
     """The `predictions` row and `post_topics` rows for one post."""
     topics = p.topics or []
-    row = {
+    row: dict[str, object] = {
         "post_pk": pk,
         "sentiment": p.sentiment,
         "p_negative": p.scores["negative"],
@@ -130,7 +132,7 @@ class ClassifyStage(Stage):
             logger.info("classifier loaded: %s", self._model.version)
         return self._model
 
-    def _claim_query(self, limit: int):  # type: ignore[no-untyped-def]
+    def _claim_query(self, limit: int) -> Select[tuple[int, str, str | None]]:
         query = (
             select(POSTS.c.id, POSTS.c.text, POSTS.c.watch)
             .outerjoin(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
@@ -145,12 +147,18 @@ class ClassifyStage(Stage):
     def run_batch(self) -> int:
         if self.store.dialect == "postgresql":
             with self.store.transaction() as conn:
-                batch = [Claimed(*r) for r in conn.execute(self._claim_query(self.claim_size))]
+                batch = [
+                    Claimed(r.id, r.text, r.watch)
+                    for r in conn.execute(self._claim_query(self.claim_size))
+                ]
                 if batch:
                     write_predictions(conn, batch, self.classify(batch), replace=False)
             return len(batch)
         with self.store.reading() as conn:
-            batch = [Claimed(*r) for r in conn.execute(self._claim_query(self.claim_size))]
+            batch = [
+                Claimed(r.id, r.text, r.watch)
+                for r in conn.execute(self._claim_query(self.claim_size))
+            ]
         if not batch:
             return 0
         predictions = self.classify(batch)
@@ -167,7 +175,11 @@ class ClassifyStage(Stage):
         for watch, indexes in by_watch.items():
             topics = self.topics.get(watch or "", [])
             texts = [batch[i].text for i in indexes]
-            for i, p in zip(indexes, self.model.predict_batch(texts, topics, batch_size=self.batch_size), strict=True):
+            for i, p in zip(
+                indexes,
+                self.model.predict_batch(texts, topics, batch_size=self.batch_size),
+                strict=True,
+            ):
                 out[i] = p
         return [p for p in out if p is not None]
 

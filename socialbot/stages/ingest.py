@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, func, select
 
@@ -22,7 +22,14 @@ from socialbot.config import SourceConfig
 from socialbot.errors import ConfigError
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
-from socialbot.store.ingest import POSTS, SOURCES, PageWritten, read_cursor, set_source_state, write_page
+from socialbot.store.ingest import (
+    POSTS,
+    SOURCES,
+    PageWritten,
+    read_cursor,
+    set_source_state,
+    write_page,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +116,10 @@ class IngestStage(Stage):
         if handled:
             logger.info(
                 "fetched %s: %d new, %d already stored, %d quarantined",
-                self.source, written.new_posts, written.duplicates, written.quarantined,
+                self.source,
+                written.new_posts,
+                written.duplicates,
+                written.quarantined,
             )
         return handled
 
@@ -131,7 +141,7 @@ class IngestStage(Stage):
             self._set_state("stopped", str(exc), None)
             return
         if isinstance(exc, RateLimited):
-            retry_at = datetime.fromtimestamp(exc.retry_at, timezone.utc)
+            retry_at = datetime.fromtimestamp(exc.retry_at, UTC)
             logger.warning("source %s rate limited until %s", self.source, retry_at.isoformat())
             self._set_state("backing_off", f"rate limited: {exc}", retry_at)
             return
@@ -139,16 +149,25 @@ class IngestStage(Stage):
         delay = min(MAX_BACKOFF.total_seconds(), 2.0 ** min(self._failures, 20))
         delay *= random.uniform(0.5, 1.0)  # jitter, so many workers do not retry in step
         if isinstance(exc, TransientError | ConnectorError):
-            logger.warning("source %s (%s) failed, retrying in %.0fs: %s", self.source, kind, delay, exc)
+            logger.warning(
+                "source %s (%s) failed, retrying in %.0fs: %s", self.source, kind, delay, exc
+            )
         else:
-            logger.exception("source %s (%s) failed unexpectedly, retrying in %.0fs", self.source, kind, delay)
+            logger.exception(
+                "source %s (%s) failed unexpectedly, retrying in %.0fs", self.source, kind, delay
+            )
         detail = f"{type(exc).__name__}: {exc}"
         self._set_state("backing_off", detail, now + timedelta(seconds=delay))
 
     def _set_state(self, state: str, detail: str | None, retry_at: datetime | None) -> None:
         with self.store.transaction() as conn:
             set_source_state(
-                conn, self.source, self.connector.kind, state=state, detail=detail, retry_at=retry_at
+                conn,
+                self.source,
+                self.connector.kind,
+                state=state,
+                detail=detail,
+                retry_at=retry_at,
             )
 
     def progress(self, conn: Connection) -> dict[str, int]:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -72,10 +73,8 @@ class Store:
         self.engine.dispose()
 
 
-def alembic_config(conn: Connection):  # type: ignore[no-untyped-def]
+def alembic_config(conn: Connection) -> AlembicConfig:
     """An Alembic Config pointing at the packaged migrations, bound to `conn`."""
-    from alembic.config import Config as AlembicConfig
-
     script_dir = Path(str(resources.files("socialbot") / "migrations"))
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(script_dir))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
@@ -67,12 +67,21 @@ def _insert_posts_sqlite(
     Going through SQLAlchemy's per-row type processing cost more than the
     insert itself (bench/bench_ingest.py); the stored values are identical.
     """
-    ingested = now.astimezone(timezone.utc).strftime(_SQLITE_DATETIME)
+    ingested = now.astimezone(UTC).strftime(_SQLITE_DATETIME)
     rows = [
         (
-            p.platform, p.id, source, watch, p.text, p.author,
-            p.created_at.astimezone(timezone.utc).strftime(_SQLITE_DATETIME),
-            p.in_reply_to, p.conversation_id, p.url, p.lang, ingested,
+            p.platform,
+            p.id,
+            source,
+            watch,
+            p.text,
+            p.author,
+            p.created_at.astimezone(UTC).strftime(_SQLITE_DATETIME),
+            p.in_reply_to,
+            p.conversation_id,
+            p.url,
+            p.lang,
+            ingested,
         )
         for p in page.posts
     ]
@@ -86,7 +95,9 @@ def fingerprint(raw: str) -> str:
 
 def ensure_source(conn: Connection, name: str, kind: str) -> None:
     """Create the source's row on first use (cursor None = start from the beginning)."""
-    conn.execute(_insert(conn, SOURCES).values(name=name, kind=kind, state="ok", updated_at=utcnow()))
+    conn.execute(
+        _insert(conn, SOURCES).values(name=name, kind=kind, state="ok", updated_at=utcnow())
+    )
 
 
 def read_cursor(conn: Connection, name: str) -> str | None:

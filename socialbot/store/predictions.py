@@ -31,7 +31,9 @@ class PredictionRow(SQLModel, table=True):
     model_version: str = Field(max_length=200)
     #: which watch's topic set was applied (topics differ per watch)
     watch: str | None = Field(default=None, max_length=100)
-    classified_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    classified_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
 
 
 class PostTopicRow(SQLModel, table=True):

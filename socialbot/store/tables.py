@@ -26,7 +26,9 @@ class PostRow(SQLModel, table=True):
         Index("ix_posts_created_at", "created_at"),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True)
+    )
     platform: str = Field(max_length=32)
     post_id: str = Field(max_length=64)
     source: str = Field(max_length=200)
@@ -38,7 +40,9 @@ class PostRow(SQLModel, table=True):
     conversation_id: str | None = Field(default=None, max_length=64)
     url: str | None = Field(default=None, sa_column=Column(Text))
     lang: str | None = Field(default=None, max_length=16)
-    ingested_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    ingested_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
 
 
 class SourceRow(SQLModel, table=True):
@@ -55,7 +59,9 @@ class SourceRow(SQLModel, table=True):
     retry_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     posts_stored: int = 0
     rejected: int = 0
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
 
 
 class QuarantineRow(SQLModel, table=True):
@@ -66,14 +72,18 @@ class QuarantineRow(SQLModel, table=True):
         UniqueConstraint("source", "position", "fingerprint", name="uq_quarantine_record"),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True)
+    )
     source: str = Field(max_length=200)
     position: str = Field(max_length=200)
     reason: str = Field(sa_column=Column(Text, nullable=False))
     raw: str = Field(sa_column=Column(Text, nullable=False))
     #: hash of `raw`, so re-reading a file does not quarantine the same line twice
     fingerprint: str = Field(max_length=32)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
 
 
 class AuditRow(SQLModel, table=True):
@@ -81,7 +91,9 @@ class AuditRow(SQLModel, table=True):
 
     __tablename__ = "audit_log"
 
-    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True)
+    )
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     actor: str = Field(max_length=200)
     action: str = Field(max_length=64)

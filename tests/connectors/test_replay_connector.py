@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,10 @@ from tests.conftest import post_line, write_jsonl
 BAD_LINES = [
     (b'{"platform": "twitter", "id": "1", "text": "hi"', "malformed JSON"),
     (b'["platform", "twitter"]', "expected a JSON object"),
-    (post_line(1).replace('"text": "post number 1 about acme", ', "").encode(), "missing required field(s): text"),
+    (
+        post_line(1).replace('"text": "post number 1 about acme", ', "").encode(),
+        "missing required field(s): text",
+    ),
     (post_line(1, created_at=None).encode(), "missing required field(s): created_at"),
     (post_line(1, created_at="yesterday at noon").encode(), "bad timestamp in created_at"),
     (post_line(1, created_at="2026-13-01T00:00:00Z").encode(), "bad timestamp in created_at"),
@@ -40,10 +43,14 @@ def test_each_kind_of_bad_line_is_rejected_with_a_reason(raw: bytes, reason: str
 
 
 def test_timestamps_without_offset_are_utc_and_offsets_are_converted() -> None:
-    naive = parse_line(post_line(1, created_at="2026-11-01T12:00:00").encode(), source="s", line_no=1)
-    offset = parse_line(post_line(1, created_at="2026-11-01T14:00:00+02:00").encode(), source="s", line_no=1)
+    naive = parse_line(
+        post_line(1, created_at="2026-11-01T12:00:00").encode(), source="s", line_no=1
+    )
+    offset = parse_line(
+        post_line(1, created_at="2026-11-01T14:00:00+02:00").encode(), source="s", line_no=1
+    )
     assert isinstance(naive, Post) and isinstance(offset, Post)
-    assert naive.created_at == offset.created_at == datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+    assert naive.created_at == offset.created_at == datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 def test_numeric_ids_become_strings() -> None:
@@ -100,7 +107,9 @@ _text = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size
     text=_text,
     author=st.none() | st.text(max_size=30),
     when=st.datetimes(
-        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2100, 1, 1),
+        timezones=st.just(UTC),
     ),
 )
 def test_any_valid_post_round_trips(text: str, author: str | None, when: datetime) -> None:

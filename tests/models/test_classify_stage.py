@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,17 +31,29 @@ def tiny(tiny_artefact: Path) -> PostClassifier:
 
 def _ingest(store: Store, n: int, watch: str = "acme") -> None:
     posts = [
-        Post("twitter", str(i), f"post {i}: the parcel was {'great' if i % 2 else 'awful'}",
-             datetime(2026, 11, 1, tzinfo=timezone.utc))
+        Post(
+            "twitter",
+            str(i),
+            f"post {i}: the parcel was {'great' if i % 2 else 'awful'}",
+            datetime(2026, 11, 1, tzinfo=UTC),
+        )
         for i in range(n)
     ]
     with store.transaction() as conn:
         write_page(conn, Page(posts), source="s", kind="replay", watch=watch)
 
 
-def _stage(store: Store, model: object, topics: list[Topic] = TOPICS, claim: int = 16) -> ClassifyStage:
-    return ClassifyStage(store, lambda: model, topics={"acme": topics}, default_watch="acme",  # type: ignore[arg-type,return-value]
-                         claim_size=claim, batch_size=8)
+def _stage(
+    store: Store, model: object, topics: list[Topic] = TOPICS, claim: int = 16
+) -> ClassifyStage:
+    return ClassifyStage(
+        store,
+        lambda: model,
+        topics={"acme": topics},
+        default_watch="acme",  # type: ignore[arg-type,return-value]
+        claim_size=claim,
+        batch_size=8,
+    )
 
 
 def _predictions(store: Store) -> dict[int, tuple[str, str]]:
@@ -49,7 +61,9 @@ def _predictions(store: Store) -> dict[int, tuple[str, str]]:
         return {r.post_pk: (r.sentiment, r.topics) for r in conn.execute(select(PREDICTIONS))}
 
 
-def test_every_post_is_classified_once_with_the_model_version(store: Store, tiny: PostClassifier) -> None:
+def test_every_post_is_classified_once_with_the_model_version(
+    store: Store, tiny: PostClassifier
+) -> None:
     _ingest(store, 50)
     stage = _stage(store, tiny)
     handled = []
@@ -69,14 +83,18 @@ class DiesOnSecondBatch:
     def __init__(self, model: PostClassifier) -> None:
         self.model, self.version, self.calls = model, model.version, 0
 
-    def predict_batch(self, texts: list[str], topics: Sequence[Topic] = (), *, batch_size: int = 64) -> list[Prediction]:
+    def predict_batch(
+        self, texts: list[str], topics: Sequence[Topic] = (), *, batch_size: int = 64
+    ) -> list[Prediction]:
         self.calls += 1
         if self.calls == 2:
             raise KeyboardInterrupt("killed mid-batch")
         return self.model.predict_batch(texts, topics, batch_size=batch_size)
 
 
-def test_a_kill_mid_batch_loses_nothing_and_redoes_nothing_twice(store: Store, tiny: PostClassifier) -> None:
+def test_a_kill_mid_batch_loses_nothing_and_redoes_nothing_twice(
+    store: Store, tiny: PostClassifier
+) -> None:
     _ingest(store, 40)
     with pytest.raises(KeyboardInterrupt):
         stage = _stage(store, DiesOnSecondBatch(tiny))
@@ -94,7 +112,9 @@ def test_a_kill_mid_batch_loses_nothing_and_redoes_nothing_twice(store: Store, t
     assert _predictions(store) == whole_run  # same answers as an uninterrupted run
 
 
-def test_editing_a_topic_then_reclassify_updates_past_posts(store: Store, tiny: PostClassifier) -> None:
+def test_editing_a_topic_then_reclassify_updates_past_posts(
+    store: Store, tiny: PostClassifier
+) -> None:
     _ingest(store, 30)
     stage = _stage(store, tiny)
     while stage.run_batch():
