@@ -15,7 +15,7 @@ import os
 import random
 import re
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -101,9 +101,11 @@ class RedditConnector(Connector):
         self._policy = RetryPolicy(attempts=self.settings.retries + 1)
         self._reddit: Any = None
         self._posting = False
-        # fullnames recently handed out, so a submission found by two listings goes once
-        self._seen: deque[str] = deque(maxlen=seen_size)
-        self._seen_set: set[str] = set()
+        # fullname -> the listing that handed it out, so a submission that two listings
+        # find goes out once; the same listing may hand it out again (its page may not
+        # have been stored), so nothing is ever skipped for good
+        self._seen: OrderedDict[str, str] = OrderedDict()
+        self._seen_size = seen_size
         self._remaining: float | None = None
         self._reset_at = 0.0
 
@@ -157,6 +159,8 @@ class RedditConnector(Connector):
         state = _load(cursor)
         anchors: dict[str, str] = dict(state.get("anchors", {}))
         turn, idle = int(state.get("turn", 0)), int(state.get("idle", 0))
+        if idle >= len(self.listings):  # the last call said "exhausted": a new round starts
+            idle = 0
         listing = self.listings[turn % len(self.listings)]
         anchor = anchors.get(listing.key)
         size = max(1, min(self.settings.page_size, limit))
@@ -169,9 +173,10 @@ class RedditConnector(Connector):
         posts, rejected, newest = self._parse(listing, anchor, children)
         if newest:
             anchors[listing.key] = newest
-        idle = 0 if full else idle + 1
+        # exhausted = one whole round of listings in a row found nothing new
+        idle = 0 if full or posts or rejected else idle + 1
         cursor_after = json.dumps({"anchors": anchors, "turn": (turn + 1) % len(self.listings),
-                                   "idle": min(idle, len(self.listings))}, sort_keys=True)
+                                   "idle": idle}, sort_keys=True)
         logger.info("fetched Reddit source %s %s: %d posts, %d rejected", self.name,
                     listing.key, len(posts), len(rejected))
         return Page(posts=posts, rejected=rejected, cursor=cursor_after,
@@ -184,7 +189,7 @@ class RedditConnector(Connector):
             name = fullname_key(child)
             if name and (newest is None or is_newer(child, newest)):
                 newest = name
-            if name and name in self._seen_set:
+            if name and self._seen.get(name, listing.key) != listing.key:
                 continue
             try:
                 post = to_post(child)
@@ -192,15 +197,11 @@ class RedditConnector(Connector):
                 rejected.append(Rejected(self.name, f"{listing.key} before {anchor} item {i}",
                                          str(exc), json.dumps(child, ensure_ascii=False)))
                 continue
-            self._remember(post.id)
+            self._seen[post.id] = listing.key
+            if len(self._seen) > self._seen_size:
+                self._seen.popitem(last=False)
             posts.append(post)
         return posts, rejected, newest
-
-    def _remember(self, fullname: str) -> None:
-        if len(self._seen) == self._seen.maxlen:
-            self._seen_set.discard(self._seen[0])
-        self._seen.append(fullname)
-        self._seen_set.add(fullname)
 
     # -- replying ----------------------------------------------------------------
     def reply(self, reply: Reply) -> str:

@@ -46,6 +46,7 @@ class LocalServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else delayed ACKs add 40 ms per request
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass

@@ -87,17 +87,14 @@ class FakeReddit:
         if len(parts) == 3 and parts[0] == "r" and parts[2] in ("new", "comments"):
             subs = set(parts[1].lower().split("+"))
             kind = "t3" if parts[2] == "new" else "t1"
-            names = [n for n, c in self.items.items() if n.startswith(kind)
-                     and (subs == {"all"} or str(c["data"].get("subreddit")).lower() in subs)]
-            return self.listing(names, request.query)
+            return self.listing(lambda n, d: n.startswith(kind) and (
+                subs == {"all"} or str(d.get("subreddit")).lower() in subs), request.query)
         if path == "/search":
             words = [w.strip('"').lower() for w in request.query["q"].split(" OR ")]
-            names = [n for n, c in self.items.items() if n.startswith("t3")
-                     and any(w in str(c["data"].get("title", "")).lower() for w in words)]
-            return self.listing(names, request.query)
+            return self.listing(lambda n, d: n.startswith("t3") and any(
+                w in str(d.get("title", "")).lower() for w in words), request.query)
         if path == f"/user/{ENV['REDDIT_USERNAME']}/comments":
-            names = [n for n, c in self.items.items() if c["data"].get("author") == "brandbot"]
-            return self.listing(names, request.query)
+            return self.listing(lambda n, d: d.get("author") == "brandbot", request.query)
         if path == "/api/v1/me":
             return Response(200, {"name": ENV["REDDIT_USERNAME"], "id": "bot1"})
         if path == "/api/comment" and request.method == "POST":
@@ -119,20 +116,27 @@ class FakeReddit:
         return Response(200, {"access_token": ACCESS_TOKEN, "token_type": "bearer",
                               "expires_in": 86400, "scope": "*"})
 
-    def listing(self, names: list[str], query: dict[str, str]) -> Response:
+    def listing(self, match: Any, query: dict[str, str]) -> Response:
         limit = int(query.get("limit", 25))
-        order = sorted(names, key=lambda n: int(n[3:], 36), reverse=True)  # newest first
+        order = list(self.items)  # creation order, so ids ascend
         before = query.get("before")
-        if before:
-            if before not in order:  # deleted or removed: Reddit finds nothing "before" it
-                page = []
-            else:
-                newer = order[:order.index(before)]
-                page = newer[-limit:]  # the ones just newer than the anchor
+        page: list[str] = []
+        if before:  # the `limit` items just newer than `before`; none if it is gone
+            if before in self.items and match(before, self.items[before]["data"]):
+                for name in order[order.index(before) + 1:]:
+                    if match(name, self.items[name]["data"]):
+                        page.append(name)
+                        if len(page) == limit:
+                            break
+            page.reverse()
         else:
-            page = order[:limit]
+            for name in reversed(order):
+                if match(name, self.items[name]["data"]):
+                    page.append(name)
+                    if len(page) == limit:
+                        break
         self.served += page
-        children = [self.items[n] for n in page]
+        children = [self.items[n] for n in page]  # newest first
         return Response(200, {"kind": "Listing", "data": {
             "after": page[-1] if page else None, "before": page[0] if page else None,
             "children": children, "dist": len(children)}},
