@@ -1,0 +1,191 @@
+"""Which posts get a drafted reply, and why the others do not.
+
+`decide` is a pure function of what the store knows about one post (`Candidate`) and the
+watch's `[watch.reply]` policy; the `draft` stage gathers the facts and records the
+`Decision`, so `socialbot drafts --why POST_ID` can explain it later.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.prompting import BrandVoice
+from socialbot.config import ReplyPolicyConfig, WatchConfig
+from socialbot.drafting.spam import abuse_reason, spam_reason
+
+#: Words that open a question even when the author left out the question mark.
+_INTERROGATIVE = re.compile(
+    r"^(?:how|why|what|when|where|who|which|can|could|does|do|did|is|are|will|would|should|"
+    r"any(?:one|body)?|has|have)(?![\w'])",
+    re.IGNORECASE,
+)
+_LEADING_MENTIONS = re.compile(r"^(?:\s*[@u]/?\w+[,:]?\s+)+", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What the store knows about one classified post, as the policy needs it."""
+
+    platform: str
+    post_id: str
+    text: str
+    created_at: datetime
+    author: str | None = None
+    url: str | None = None
+    in_reply_to: str | None = None
+    sentiment: str | None = None
+    topics: tuple[str, ...] = ()
+    #: author of the post this one replies to, when that post is stored
+    parent_author: str | None = None
+    #: a brand account already replied to this post
+    brand_replied: bool = False
+    #: created_at of the author's nearest earlier drafted post, if any
+    last_drafted_for_author: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """`draft` or `skip`, with a stable `reason` code and a sentence for people."""
+
+    decision: str
+    reason: str
+    detail: str
+
+    @property
+    def drafted(self) -> bool:
+        return self.decision == "draft"
+
+
+def _skip(reason: str, detail: str) -> Decision:
+    return Decision("skip", reason, detail)
+
+
+def _handles(policy: ReplyPolicyConfig) -> set[str]:
+    return {h.lower().lstrip("@") for h in policy.handles}
+
+
+def is_question(text: str) -> bool:
+    """A question mark, or a sentence opening with a question word ("how do I ...")."""
+    if "?" in text:
+        return True
+    return bool(_INTERROGATIVE.match(_LEADING_MENTIONS.sub("", text.strip())))
+
+
+def addressed_how(candidate: Candidate, policy: ReplyPolicyConfig) -> str | None:
+    """How the post addresses the brand (mention, subreddit, reply), or None."""
+    handles = _handles(policy)
+    mentions = {m.lower() for m in re.findall(r"(?<![\w@])@(\w+)", candidate.text)}
+    mentioned = sorted(mentions & handles)
+    if mentioned:
+        return f"mentions @{mentioned[0]}"
+    if candidate.platform == "reddit" and candidate.url:
+        for sub in policy.subreddits:
+            name = sub.lower().removeprefix("r/")
+            if f"/r/{name}/" in candidate.url.lower():
+                return f"posted in r/{name}"
+    if candidate.parent_author and candidate.parent_author.lower() in handles:
+        return f"replies to @{candidate.parent_author}"
+    return None
+
+
+def decide(candidate: Candidate, policy: ReplyPolicyConfig) -> Decision:
+    """Whether `candidate` gets a draft; the first rule that says no gives the reason."""
+    author = (candidate.author or "").lower()
+    if not policy.enabled:
+        return _skip("disabled", "replies are not enabled for this watch")
+    if candidate.platform not in policy.platforms:
+        return _skip("platform", f"replying on {candidate.platform} is not enabled")
+    if author and author in _handles(policy):
+        return _skip("own_post", f"posted by the brand's own account @{candidate.author}")
+    if candidate.text.lstrip().startswith("RT @"):
+        return _skip("retweet", "a retweet; the original post is the one to answer")
+    if author and author in {a.lower().lstrip("@") for a in policy.block_authors}:
+        return _skip("blocked", f"@{candidate.author} is on the block list")
+    how = addressed_how(candidate, policy)
+    if how is None:
+        return _skip("not_addressed", "does not mention, reply to or post in the brand's space")
+    if candidate.brand_replied:
+        return _skip("already_replied", "the brand has already replied to this post")
+    spam = spam_reason(candidate.text)
+    if spam:
+        return _skip("spam", f"looks like spam: {spam}")
+    abuse = abuse_reason(candidate.text)
+    if abuse:
+        return _skip("abuse", f"abusive, not answered (don't feed trolls): {abuse}")
+    why = _why_reply(candidate, policy)
+    if why is None:
+        return _skip("no_need", _no_need_detail(candidate, policy))
+    if candidate.last_drafted_for_author is not None:
+        gap = abs(candidate.created_at - candidate.last_drafted_for_author)
+        if gap < timedelta(seconds=policy.author_cooldown):
+            return _skip(
+                "cooldown",
+                f"@{candidate.author} got a draft {_human(gap)} apart from this post "
+                f"(cooldown {_human(timedelta(seconds=policy.author_cooldown))})",
+            )
+    return Decision("draft", why, f"{how}; {_describe_reason(why, candidate)}")
+
+
+def _why_reply(candidate: Candidate, policy: ReplyPolicyConfig) -> str | None:
+    if "negative" in policy.reply_to and candidate.sentiment == "negative":
+        return "negative"
+    # Praise ending in "anyone else??" is rhetorical: a question worth answering is not
+    # positive (a question with a complaint in it is negative, caught above).
+    if (
+        "question" in policy.reply_to
+        and candidate.sentiment != "positive"
+        and is_question(candidate.text)
+    ):
+        real_topics = [t for t in candidate.topics if t != "other"]
+        if real_topics or not policy.question_needs_topic:
+            return "question"
+    return None
+
+
+def _no_need_detail(candidate: Candidate, policy: ReplyPolicyConfig) -> str:
+    sentiment = candidate.sentiment or "unknown"
+    if "question" in policy.reply_to and is_question(candidate.text):
+        if sentiment == "positive":
+            return "a rhetorical question in a positive post"
+        return f"a question on no watched topic (sentiment {sentiment})"
+    return f"neither negative nor a question (sentiment {sentiment})"
+
+
+def _describe_reason(why: str, candidate: Candidate) -> str:
+    topics = ", ".join(t for t in candidate.topics if t != "other") or "no topic"
+    if why == "negative":
+        return f"negative sentiment ({topics})"
+    return f"asks a question ({topics})"
+
+
+def _human(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def brand_voice(watch: WatchConfig) -> BrandVoice:
+    """The generator's BrandVoice for a watch's `[watch.voice]`."""
+    voice = watch.voice
+    promises = [
+        kind
+        for kind, allowed in (
+            ("refund", voice.may_promise_refunds),
+            ("compensation", voice.may_promise_compensation),
+            ("discount", voice.may_promise_discounts),
+        )
+        if allowed
+    ]
+    return BrandVoice(
+        name=voice.name or watch.brand or watch.name,
+        tone=voice.tone,
+        sign_off=voice.sign_off,
+        facts=tuple(voice.facts),
+        allowed_links=tuple(voice.allowed_links),
+        allowed_promises=tuple(promises),
+    )
