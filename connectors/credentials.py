@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from connectors.base import SourceStopped
+from connectors.base import ConnectorError, SourceStopped
 
 Purpose = Literal["read", "post"]
 
@@ -77,9 +77,10 @@ def explain_missing(
 ) -> list[str]:
     """One plain-words line per missing variable, saying where its value comes from."""
     gone = set(missing(platform, purpose, env))
-    verb = "reading" if purpose == "read" else "posting replies"
+    reading = {v.name for v in VARIABLES[(platform, "read")]}
     return [
-        f"{PLATFORM_NAMES[platform]} {verb} needs {v.name} ({v.where}); it is not set."
+        f"{PLATFORM_NAMES[platform]} {'reading' if v.name in reading else 'posting replies'} "
+        f"needs {v.name} ({v.where}); it is not set."
         for v in needed(platform, purpose)
         if v.name in gone
     ]
@@ -125,3 +126,40 @@ def check_online(
 
         return connectors.reddit.check_online(posting=posting, env=env, base_url=base_url)
     raise ValueError(f"unknown platform {platform!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One line of a credentials check: what was found, and whether it is fine."""
+
+    platform: str
+    ok: bool
+    message: str
+
+
+def diagnose(
+    needs: Mapping[str, Purpose], *, online: bool = False, env: Mapping[str, str] | None = None,
+    base_urls: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """Check each platform's variables for its purpose, and with `online` that they work."""
+    findings: list[Finding] = []
+    for platform, purpose in needs.items():
+        problems = explain_missing(platform, purpose, env)
+        if problems:
+            findings += [Finding(platform, False, line) for line in problems]
+            continue
+        names = ", ".join(v.name for v in needed(platform, purpose))
+        verb = "reading" if purpose == "read" else "reading and posting"
+        findings.append(Finding(platform, True, f"{PLATFORM_NAMES[platform]} {verb}: "
+                                                f"{names} set."))
+        if not online:
+            continue
+        try:
+            lines = check_online(platform, posting=purpose == "post", env=env,
+                                 base_url=(base_urls or {}).get(platform))
+        except ConnectorError as exc:
+            findings.append(Finding(platform, False, f"{PLATFORM_NAMES[platform]} online "
+                                                     f"check failed: {exc}"))
+        else:
+            findings += [Finding(platform, True, line) for line in lines]
+    return findings
