@@ -1,48 +1,39 @@
 """X/Twitter source: recent search (API v2, tweepy) polled with since_id, and replies.
 
-The cursor is JSON, so a crash mid-pagination resumes on the same page:
-`{"since_id": str|null, "start_time": str|null, "next_token": str|null,
-"newest_id": str|null}`. `since_id` moves to the newest id seen only when a
+The cursor (`twitter_parse.SearchCursor`, JSON) lets a crash mid-pagination
+resume on the same page; `since_id` moves to the newest id seen only when a
 search pass is complete (no `next_token` left).
 """
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.base import (
-    Connector,
-    ConnectorError,
-    RateLimited,
-    SourceStopped,
-    TransientError,
-)
-from connectors.credentials import require, secret_values
-from connectors.http import ApiAdapter, guard_secrets, redact
+from connectors.base import Connector, SourceStopped, TransientError
+from connectors.credentials import require
+from connectors.http import ApiAdapter, guard_secrets
 from connectors.options import parse_options
 from connectors.retry import RetryPolicy, call_with_retries
-from socialbot.domain import MAX_TEXT_CHARS, Page, Post, Rejected, Reply, utc
+from connectors.twitter_errors import QueryRejected, translate
+from connectors.twitter_parse import SearchCursor, newer_id, same_text, tweet_to_post
+from socialbot.domain import Page, Rejected, Reply
 
 logger = logging.getLogger(__name__)
 
 TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang"]
 #: Recent search reaches back 7 days; start a little inside so clock skew is no 400.
 _WINDOW_MARGIN_S = 120.0
-_UPGRADE = ("Use keys from an App attached to a Project whose access level includes "
-            "this endpoint (recent search needs Basic or higher), at developer.x.com.")
 
 
 class TwitterOptions(BaseModel):
@@ -55,75 +46,6 @@ class TwitterOptions(BaseModel):
     page_size: int = Field(default=100, ge=10, le=100)
     timeout: float = Field(default=30.0, gt=0, description="seconds per HTTP request")
     retries: int = Field(default=3, ge=0, le=10, description="retries of 5xx/timeouts")
-
-
-@dataclass(frozen=True, slots=True)
-class SearchCursor:
-    """Where a source stands in its current search pass."""
-
-    since_id: str | None = None
-    start_time: str | None = None  # only while a first-run (backfill) pass is paging
-    next_token: str | None = None
-    newest_id: str | None = None  # newest id seen in the pass so far
-
-    @classmethod
-    def load(cls, text: str | None) -> SearchCursor:
-        if not text:
-            return cls()
-        try:
-            raw = json.loads(text)
-            return cls(**{k: raw.get(k) for k in ("since_id", "start_time", "next_token",
-                                                   "newest_id")})
-        except (ValueError, TypeError, AttributeError):
-            raise ConnectorError(f"unreadable X cursor {text[:80]!r}") from None
-
-    def dump(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-
-class QueryRejected(SourceStopped):
-    """X answered 400: the query, a since_id or a pagination token is not acceptable."""
-
-
-def _newer(a: str | None, b: str | None) -> str | None:
-    ids = [x for x in (a, b) if x and x.isdigit()]
-    return max(ids, key=int) if ids else None
-
-
-def _post(item: Any, users: Mapping[str, str]) -> Post:
-    if not isinstance(item, dict):
-        raise ValueError("item is not a JSON object")
-    tweet_id, text, created = item.get("id"), item.get("text"), item.get("created_at")
-    if not isinstance(tweet_id, str) or not tweet_id.isdigit():
-        raise ValueError("missing or non-numeric id")
-    if not isinstance(text, str):
-        raise ValueError("missing text")
-    if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"text longer than {MAX_TEXT_CHARS} characters")
-    try:
-        created_at = utc(datetime.fromisoformat(str(created)))
-    except ValueError:
-        raise ValueError(f"bad created_at {created!r}") from None
-    author = users.get(str(item.get("author_id")))
-    replied = [r.get("id") for r in item.get("referenced_tweets") or []
-               if isinstance(r, dict) and r.get("type") == "replied_to"]
-    conversation = item.get("conversation_id")
-    lang = item.get("lang")
-    return Post(
-        platform="twitter", id=tweet_id, text=html.unescape(text), created_at=created_at,
-        author=author, in_reply_to=str(replied[0]) if replied and replied[0] else None,
-        conversation_id=str(conversation) if conversation else None,
-        url=f"https://x.com/{author or 'i/web'}/status/{tweet_id}",
-        lang=lang if isinstance(lang, str) else None,
-    )
-
-
-def same_text(posted: str, wanted: str) -> bool:
-    """Whether X's copy of a tweet is the text we sent (X escapes HTML and wraps links)."""
-    def norm(s: str) -> str:
-        s = re.sub(r"https?://\S+", "<link>", html.unescape(s))
-        return " ".join(s.split())
-    return norm(posted) == norm(wanted)
 
 
 class TwitterConnector(Connector):
@@ -170,53 +92,10 @@ class TwitterConnector(Connector):
               retry: bool = True) -> Any:
         policy = self._policy if retry else RetryPolicy(attempts=1)
         return call_with_retries(
-            call, translate=lambda exc: self._translate(exc, posting=posting), policy=policy,
-            sleep=self._sleep, rng=self._rng, what=f"X {what} for source {self.name!r}",
+            call, translate=partial(translate, posting=posting, clock=self._clock, env=self._env),
+            policy=policy, sleep=self._sleep, rng=self._rng,
+            what=f"X {what} for source {self.name!r}",
         )
-
-    def _translate(self, exc: Exception, *, posting: bool) -> ConnectorError | None:
-        import requests
-        import tweepy
-
-        def clean(text: str) -> str:
-            return redact(text, secret_values(self._env))
-
-        if isinstance(exc, tweepy.TooManyRequests):
-            retry_at = float(exc.reset_time) if exc.reset_time else self._clock() + 60.0
-            when = datetime.fromtimestamp(retry_at, UTC).isoformat(timespec="seconds")
-            return RateLimited(f"X rate limit reached; it resets at {when}", retry_at=retry_at)
-        if isinstance(exc, tweepy.Unauthorized):
-            if posting:
-                return SourceStopped(
-                    "X rejected the posting keys (401): check TWITTER_API_KEY, "
-                    "TWITTER_API_SECRET, TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_TOKEN_SECRET.")
-            return SourceStopped(
-                "X rejected the bearer token (401): check TWITTER_BEARER_TOKEN.")
-        if isinstance(exc, tweepy.Forbidden):
-            body = _json_body(exc.response)
-            detail = clean(" ".join(exc.api_messages) or str(body.get("title", "forbidden")))
-            if body.get("reason") in ("client-not-enrolled", "official-client-forbidden"):
-                return SourceStopped(f"X refused this app's access level "
-                                     f"({body.get('reason')}): {_UPGRADE}")
-            if posting and "oauth1" in json.dumps(body).lower():
-                return SourceStopped(
-                    "X refused to post (403): give the App 'Read and Write' permission, then "
-                    "regenerate TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_TOKEN_SECRET.")
-            if posting:
-                return ConnectorError(f"X refused this reply (403): {detail}")
-            return SourceStopped(f"X refused the search (403): {detail} {_UPGRADE}")
-        if isinstance(exc, tweepy.BadRequest):
-            return QueryRejected(f"X rejected the request (400): "
-                                 f"{clean(' '.join(exc.api_messages)) or 'bad request'}")
-        if isinstance(exc, tweepy.TwitterServerError):
-            return TransientError(f"X server error {exc.response.status_code}")
-        if isinstance(exc, tweepy.HTTPException):
-            status = exc.response.status_code
-            return SourceStopped(f"X answered {status}: {clean(str(exc))}")
-        if isinstance(exc, requests.exceptions.Timeout | requests.exceptions.ConnectionError
-                      | requests.exceptions.ChunkedEncodingError | requests.JSONDecodeError):
-            return TransientError(f"X request failed: {type(exc).__name__}")
-        return None
 
     # -- reading -----------------------------------------------------------------
     def fetch(self, cursor: str | None, *, limit: int) -> Page:
@@ -272,9 +151,9 @@ class TwitterConnector(Connector):
         posts, rejected, newest = [], [], state.newest_id
         for i, item in enumerate(data):
             if isinstance(item, dict) and isinstance(item.get("id"), str):
-                newest = _newer(newest, item["id"])
+                newest = newer_id(newest, item["id"])
             try:
-                posts.append(_post(item, users))
+                posts.append(tweet_to_post(item, users))
             except ValueError as exc:
                 rejected.append(Rejected(self.name, f"{where} item {i}", str(exc),
                                          json.dumps(item, ensure_ascii=False)))
@@ -283,7 +162,7 @@ class TwitterConnector(Connector):
         if token:
             after = replace(state, next_token=token, newest_id=newest)
         else:
-            after = SearchCursor(since_id=_newer(state.since_id, newest))
+            after = SearchCursor(since_id=newer_id(state.since_id, newest))
         logger.info("fetched X source %s: %d posts, %d rejected, %s", self.name, len(posts),
                     len(rejected), "more pages" if token else "caught up")
         return Page(posts=posts, rejected=rejected, cursor=after.dump(), exhausted=not token)
@@ -342,14 +221,6 @@ class TwitterConnector(Connector):
         for client in self._clients.values():
             client.session.close()
         self._clients.clear()
-
-
-def _json_body(response: Any) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def check_online(*, posting: bool = False, env: Mapping[str, str] | None = None,

@@ -128,6 +128,13 @@ class FakeX:
 
     def search(self, query: dict[str, str]) -> Response:
         ids = list(self.tweets)
+        if "since_id" in query and self.tweets and int(query["since_id"]) < min(self.tweets) - 1:
+            return Response(400, {  # X keeps 7 days: an older since_id is refused
+                "errors": [{"parameters": {"since_id": [query["since_id"]]},
+                            "message": f"Invalid 'since_id':'{query['since_id']}'. 'since_id' "
+                                       "must be a tweet id created after the start time."}],
+                "title": "Invalid Request", "type": "https://api.twitter.com/2/problems/invalid-request",
+                "detail": "One or more parameters to your request was invalid."})
         if "since_id" in query:
             ids = [i for i in ids if i > int(query["since_id"])]
         if "start_time" in query:

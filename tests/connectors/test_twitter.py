@@ -273,3 +273,13 @@ def test_reply_is_not_retried_on_server_error(x, make) -> None:
     with pytest.raises(TransientError):
         make().reply(Reply(1, "twitter", target, "hi"))
     assert sum(r.method == "POST" for r in x.requests) == 1
+
+
+def test_a_since_id_older_than_the_window_falls_back_to_the_window(x, make, caplog) -> None:
+    ids = [x.add() for _ in range(3)]
+    stale = json.dumps({"since_id": "1000", "start_time": None, "next_token": None,
+                        "newest_id": None})
+    posts, cursor = drain(make(), stale)
+    assert sorted(p.id for p in posts) == sorted(ids)
+    assert json.loads(cursor)["since_id"] == max(ids, key=int)
+    assert "searching the last 7.0 days instead" in caplog.text
