@@ -1,0 +1,355 @@
+"""The moderation queue's logic: claim a pending draft, decide it, undo; no UI here.
+
+Two moderators never act on the same draft: a draft is claimed with
+`UPDATE ... WHERE claimed_by IS NULL OR claim_expires_at < now` (after a
+`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL), and every decision is an
+UPDATE guarded by "still pending and still claimed by me", so a lost claim fails
+loudly instead of deciding twice. Each decision and its audit row share one
+transaction.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
+
+from socialbot.clock import Clock, WallClock
+from socialbot.config import Config
+from socialbot.drafting.candidates import thread_of, topics_of
+from socialbot.drafting.drafter import DraftResult
+from socialbot.store import Store
+from socialbot.store.drafts import DRAFTS
+from socialbot.store.ingest import POSTS
+from socialbot.store.predictions import PREDICTIONS
+from socialbot.store.tables import AuditRow
+
+logger = logging.getLogger(__name__)
+
+AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
+
+
+class QueueError(Exception):
+    """A moderation action could not be done; the message says why, for the moderator."""
+
+
+class ClaimLost(QueueError):
+    """The draft is no longer claimed by this moderator (claim expired, or decided)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPost:
+    author: str | None
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """A claimed draft with everything a moderator needs to decide it."""
+
+    draft_id: int
+    watch: str | None
+    platform: str
+    post_id: str
+    author: str | None
+    post_text: str
+    url: str | None
+    posted_at: datetime
+    sentiment: str | None
+    topics: tuple[str, ...]
+    thread: tuple[ThreadPost, ...]
+    text: str
+    flags: tuple[dict[str, str], ...]
+    attempts: int
+    seed: int
+    generator_version: str
+    claim_expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    pending: int
+    approved_today: int
+    rejected_today: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Action:
+    kind: str  # approve | reject | skip | regenerate
+    draft_id: int
+    previous: tuple[str, str, int, int] | None = None  # text, flags, attempts, seed
+
+
+#: Regenerates one draft: given the item, returns a new DraftResult.
+Regenerate = Callable[[QueueItem], DraftResult]
+
+
+def moderator_name(config: Config) -> str:
+    """`[moderation] name`, else the OS user."""
+    if config.moderation.name:
+        return config.moderation.name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass
+class ModerationQueue:
+    """One moderator's session over the shared queue of pending drafts."""
+
+    store: Store
+    moderator: str
+    claim_timeout: float = 600.0
+    clock: Clock = field(default_factory=WallClock)
+    regenerate_with: Regenerate | None = None
+    _undo: list[_Action] = field(default_factory=list)
+    _skipped: set[int] = field(default_factory=set)
+    #: who holds claims: the moderator plus a per-session tag, so one person in two
+    #: terminals is two claimants
+    session: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.session:
+            self.session = f"{self.moderator}/{uuid.uuid4().hex[:8]}"
+
+    # -- claiming ----------------------------------------------------------------------
+    def next(self) -> QueueItem | None:
+        """Claim the oldest pending draft nobody else holds (and not skipped here), or None."""
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            while True:
+                query = (
+                    select(DRAFTS.c.id)
+                    .where(DRAFTS.c.status == "pending", self._free(now))
+                    .order_by(DRAFTS.c.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                if self._skipped:
+                    query = query.where(DRAFTS.c.id.not_in(sorted(self._skipped)))
+                draft_id = conn.execute(query).scalar_one_or_none()
+                if draft_id is None:
+                    return None
+                if self._claim(conn, draft_id, now):
+                    return self._load(conn, draft_id)
+
+    def _free(self, now: datetime) -> ColumnElement[bool]:
+        return or_(
+            DRAFTS.c.claimed_by.is_(None),
+            DRAFTS.c.claim_expires_at < now,
+        )
+
+    def _claim(self, conn: Connection, draft_id: int, now: datetime) -> bool:
+        result = conn.execute(
+            update(DRAFTS)
+            .where(DRAFTS.c.id == draft_id, DRAFTS.c.status == "pending", self._free(now))
+            .values(
+                claimed_by=self.session,
+                claim_expires_at=now + timedelta(seconds=self.claim_timeout),
+            )
+        )
+        return result.rowcount == 1
+
+    def renew(self, item: QueueItem) -> QueueItem:
+        """Extend the claim on `item` (the UI calls this while a moderator is editing)."""
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            expires = now + timedelta(seconds=self.claim_timeout)
+            self._update_mine(conn, item.draft_id, now, status="pending",
+                              values={"claim_expires_at": expires})
+            return self._load(conn, item.draft_id)
+
+    def release(self, item: QueueItem | None = None) -> None:
+        """Give back `item`'s claim, or every claim this moderator holds."""
+        with self.store.transaction() as conn:
+            where = [DRAFTS.c.claimed_by == self.session, DRAFTS.c.status == "pending"]
+            if item is not None:
+                where.append(DRAFTS.c.id == item.draft_id)
+            conn.execute(
+                update(DRAFTS).where(*where).values(claimed_by=None, claim_expires_at=None)
+            )
+
+    # -- decisions ---------------------------------------------------------------------
+    def approve(self, item: QueueItem, text: str | None = None) -> None:
+        """Approve `item`, as drafted or with the moderator's edited `text`."""
+        approved = item.text if text is None else text.strip()
+        if not approved:
+            raise QueueError("an empty reply cannot be approved; reject it instead")
+        edited = approved != item.text
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            self._update_mine(conn, item.draft_id, now, status="pending", values={
+                "status": "approved", "approved_text": approved, "decided_by": self.moderator,
+                "decided_at": now, "claimed_by": None, "claim_expires_at": None,
+            })
+            self._audit(conn, now, "draft.edit_approve" if edited else "draft.approve", item,
+                        {"text": approved, "edited": edited, "drafted_text": item.text})
+        self._undo.append(_Action("approve", item.draft_id))
+        logger.info("%s approved draft %d%s for %s:%s", self.moderator, item.draft_id,
+                    " (edited)" if edited else "", item.platform, item.post_id)
+
+    def reject(self, item: QueueItem, reason: str) -> None:
+        """Reject `item`; `reason` is kept on the draft and in the audit log."""
+        reason = reason.strip() or "no reason given"
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            self._update_mine(conn, item.draft_id, now, status="pending", values={
+                "status": "rejected", "reject_reason": reason, "decided_by": self.moderator,
+                "decided_at": now, "claimed_by": None, "claim_expires_at": None,
+            })
+            self._audit(conn, now, "draft.reject", item, {"reason": reason, "text": item.text})
+        self._undo.append(_Action("reject", item.draft_id))
+        logger.info("%s rejected draft %d for %s:%s: %s", self.moderator, item.draft_id,
+                    item.platform, item.post_id, reason)
+
+    def skip(self, item: QueueItem) -> None:
+        """Put `item` back for others; this session will not offer it again."""
+        self.release(item)
+        self._skipped.add(item.draft_id)
+        self._undo.append(_Action("skip", item.draft_id))
+        logger.info("%s skipped draft %d", self.moderator, item.draft_id)
+
+    def regenerate(self, item: QueueItem) -> QueueItem:
+        """Replace `item`'s text with a newly generated draft (undo restores the old one)."""
+        if self.regenerate_with is None:
+            raise QueueError("no reply generator is available to regenerate drafts")
+        result = self.regenerate_with(item)
+        flags = json.dumps([{"code": f.code, "reason": f.reason} for f in result.flags])
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            previous = conn.execute(
+                select(DRAFTS.c.text, DRAFTS.c.flags, DRAFTS.c.attempts, DRAFTS.c.seed)
+                .where(DRAFTS.c.id == item.draft_id)
+            ).one()
+            self._update_mine(conn, item.draft_id, now, status="pending", values={
+                "text": result.text, "flags": flags, "attempts": item.attempts + result.attempts,
+                "seed": result.seed, "generator_version": result.model_version,
+                "claim_expires_at": now + timedelta(seconds=self.claim_timeout),
+            })
+            self._audit(conn, now, "draft.regenerate", item,
+                        {"old_text": item.text, "text": result.text})
+            fresh = self._load(conn, item.draft_id)
+        before = (previous.text, previous.flags, previous.attempts, previous.seed)
+        self._undo.append(_Action("regenerate", item.draft_id, before))
+        logger.info("%s regenerated draft %d", self.moderator, item.draft_id)
+        return fresh
+
+    def undo(self) -> QueueItem:
+        """Undo this session's last action and return that draft, claimed again.
+
+        An approval can be undone only while the poster has not started on it.
+        """
+        if not self._undo:
+            raise QueueError("nothing to undo")
+        action = self._undo[-1]
+        now = self.clock.now()
+        claim = {"claimed_by": self.session,
+                 "claim_expires_at": now + timedelta(seconds=self.claim_timeout)}
+        with self.store.transaction() as conn:
+            if action.kind in ("approve", "reject"):
+                done = "approved" if action.kind == "approve" else "rejected"
+                result = conn.execute(
+                    update(DRAFTS)
+                    .where(DRAFTS.c.id == action.draft_id, DRAFTS.c.status == done,
+                           DRAFTS.c.decided_by == self.moderator)
+                    .values(status="pending", approved_text=None, reject_reason=None,
+                            decided_by=None, decided_at=None, **claim)
+                )
+                if result.rowcount != 1:
+                    raise QueueError(f"draft {action.draft_id} can no longer be undone "
+                                     "(the poster has already taken it)")
+            elif action.kind == "skip":
+                if not self._claim(conn, action.draft_id, now):
+                    raise QueueError(f"draft {action.draft_id} was taken by someone else")
+            else:
+                assert action.previous is not None
+                text, flags, attempts, seed = action.previous
+                self._update_mine(conn, action.draft_id, now, status="pending", values={
+                    "text": text, "flags": flags, "attempts": attempts, "seed": seed, **claim})
+            item = self._load(conn, action.draft_id)
+            self._audit(conn, now, "draft.undo", item, {"undone": action.kind})
+        self._undo.pop()
+        self._skipped.discard(action.draft_id)
+        logger.info("%s undid %s of draft %d", self.moderator, action.kind, action.draft_id)
+        return item
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    # -- reading -----------------------------------------------------------------------
+    def counts(self) -> Counts:
+        """Pending drafts now, and drafts approved / rejected since midnight UTC."""
+        midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        with self.store.engine.connect() as conn:
+            pending = conn.execute(
+                select(func.count()).select_from(DRAFTS).where(DRAFTS.c.status == "pending")
+            ).scalar_one()
+            decided: dict[str, int] = dict(
+                conn.execute(
+                    select(DRAFTS.c.status, func.count())
+                    .where(DRAFTS.c.decided_at >= midnight,
+                           DRAFTS.c.status.in_(["approved", "rejected"]))
+                    .group_by(DRAFTS.c.status)
+                ).all()
+            )
+            # Drafts approved today that the poster has already taken count as approved too.
+            sent = conn.execute(
+                select(func.count()).select_from(DRAFTS).where(
+                    and_(DRAFTS.c.decided_at >= midnight,
+                         DRAFTS.c.status.in_(["posting", "posted", "dry-run", "failed"]))
+                )
+            ).scalar_one()
+        return Counts(int(pending), int(decided.get("approved", 0)) + int(sent),
+                      int(decided.get("rejected", 0)))
+
+    # -- helpers -----------------------------------------------------------------------
+    def _update_mine(self, conn: Connection, draft_id: int, now: datetime, *, status: str,
+                     values: dict[str, object]) -> None:
+        result = conn.execute(
+            update(DRAFTS)
+            .where(DRAFTS.c.id == draft_id, DRAFTS.c.status == status,
+                   DRAFTS.c.claimed_by == self.session, DRAFTS.c.claim_expires_at >= now)
+            .values(updated_at=now, **values)
+        )
+        if result.rowcount != 1:
+            raise ClaimLost(f"draft {draft_id} is no longer yours to decide "
+                            "(your claim expired, or someone else decided it)")
+
+    def _audit(self, conn: Connection, now: datetime, action: str, item: QueueItem,
+               detail: dict[str, object]) -> None:
+        conn.execute(insert(AUDIT).values(
+            at=now, actor=self.moderator, action=action, subject=f"draft:{item.draft_id}",
+            detail=json.dumps({"post": f"{item.platform}:{item.post_id}", **detail},
+                              ensure_ascii=False),
+        ))
+
+    def _load(self, conn: Connection, draft_id: int) -> QueueItem:
+        row = conn.execute(
+            select(DRAFTS, POSTS.c.post_id, POSTS.c.author, POSTS.c.text.label("post_text"),
+                   POSTS.c.url, POSTS.c.created_at.label("post_created_at"),
+                   POSTS.c.in_reply_to, PREDICTIONS.c.sentiment,
+                   PREDICTIONS.c.topics.label("topics"))
+            .join(POSTS, POSTS.c.id == DRAFTS.c.post_pk)
+            .outerjoin(PREDICTIONS, PREDICTIONS.c.post_pk == DRAFTS.c.post_pk)
+            .where(DRAFTS.c.id == draft_id)
+        ).one()
+        thread = thread_of(conn, row.platform, row.in_reply_to)
+        return QueueItem(
+            draft_id=row.id, watch=row.watch, platform=row.platform, post_id=row.post_id,
+            author=row.author, post_text=row.post_text, url=row.url,
+            posted_at=row.post_created_at, sentiment=row.sentiment,
+            topics=tuple(t for t in topics_of(row.topics) if t != "other"),
+            thread=tuple(ThreadPost(t.author, t.text, t.created_at) for t in thread),
+            text=row.text, flags=tuple(json.loads(row.flags)), attempts=row.attempts,
+            seed=row.seed, generator_version=row.generator_version,
+            claim_expires_at=row.claim_expires_at,
+        )

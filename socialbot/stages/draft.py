@@ -1,0 +1,260 @@
+"""The draft stage: reply policy for classified posts, then batched drafts for the chosen ones.
+
+Each batch (1) records a decision for undecided classified posts, in one transaction;
+(2) claims a few "draft" decisions that have no draft yet; (3) generates, outside any
+transaction, with the regenerate-until-pass loop; (4) stores the drafts as `pending`.
+A crash after (2) leaves claims that expire, so another run drafts those posts again;
+a draft is stored at most once per post (unique `post_pk`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, select, update
+
+from models.prompting import DraftRequest
+from socialbot.clock import Clock, WallClock
+from socialbot.config import Config
+from socialbot.drafting.candidates import last_drafted, thread_of, undecided_posts
+from socialbot.drafting.drafter import DraftGenerator, DraftResult, draft_replies
+from socialbot.drafting.policy import brand_voice, decide
+from socialbot.stages.base import Stage, StageContext
+from socialbot.store import Store
+from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS
+from socialbot.store.ingest import POSTS, _insert
+from socialbot.store.predictions import PREDICTIONS
+
+logger = logging.getLogger(__name__)
+
+#: Posts the policy decides per transaction (cheap: no model involved).
+DECIDE_BATCH = 500
+#: How long a worker may take to draft what it claimed before others may take it.
+CLAIM_TTL = timedelta(minutes=10)
+#: Drafts of the same watch compared against, so the account does not repeat itself.
+RECENT_DRAFTS = 50
+
+
+class DraftStage(Stage):
+    """Decides which posts get a reply and drafts them; the generator loads on first use."""
+
+    kind = "draft"
+    name = "draft"
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        generator_factory: Callable[[], DraftGenerator],
+        worker: str = "draft",
+        wall_clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.watches = {w.name: w for w in config.watch if w.reply.enabled}
+        self._factory = generator_factory
+        self._generator: DraftGenerator | None = None
+        self.worker = worker
+        self.wall = wall_clock or WallClock()
+
+    @property
+    def generator(self) -> DraftGenerator:
+        if self._generator is None:
+            self._generator = self._factory()
+            logger.info("reply generator %s loaded", self._generator.version)
+        return self._generator
+
+    def run_batch(self) -> int:
+        return self.decide_batch() + self.draft_batch()
+
+    # -- (1) policy ----------------------------------------------------------------
+    def decide_batch(self, limit: int = DECIDE_BATCH) -> int:
+        """Record the policy's decision for up to `limit` undecided posts."""
+        handles = {
+            name: {h.lower().lstrip("@") for h in w.reply.handles}
+            for name, w in self.watches.items()
+        }
+        with self.store.transaction() as conn:
+            found = undecided_posts(conn, watches=list(self.watches), handles=handles, limit=limit)
+            if not found:
+                return 0
+            drafted = last_drafted(
+                conn, {(s.candidate.platform, s.candidate.author or "") for s in found}
+            )
+            rows = []
+            for stored in found:
+                c = stored.candidate
+                key = (c.platform, c.author or "")
+                nearest = _nearest(drafted.get(key, []), c.created_at)
+                decision = decide(
+                    replace(c, last_drafted_for_author=nearest),
+                    self.watches[stored.watch].reply,
+                )
+                if decision.drafted and c.author:
+                    drafted.setdefault(key, []).append(c.created_at)
+                rows.append(
+                    {
+                        "post_pk": stored.post_pk,
+                        "watch": stored.watch,
+                        "platform": c.platform,
+                        "author": c.author,
+                        "post_created_at": c.created_at,
+                        "decision": decision.decision,
+                        "reason": decision.reason,
+                        "detail": decision.detail,
+                        "decided_at": self.wall.now(),
+                    }
+                )
+            conn.execute(_insert(conn, DRAFT_DECISIONS), rows)
+        chosen = sum(1 for r in rows if r["decision"] == "draft")
+        logger.debug("reply policy: %d posts decided, %d to draft", len(rows), chosen)
+        return len(rows)
+
+    # -- (2..4) drafting -------------------------------------------------------------
+    def draft_batch(self) -> int:
+        """Draft replies for up to `[drafting] batch_size` chosen posts; store them pending."""
+        claimed = self._claim(self.config.drafting.batch_size)
+        if not claimed:
+            return 0
+        with self.store.engine.connect() as conn:
+            requests = {pk: self._request(conn, pk) for pk, _watch in claimed}
+            recent = _recent_texts(conn)
+        results: dict[int, DraftResult] = {}
+        by_watch: dict[str, list[int]] = {}
+        for pk, watch in claimed:
+            by_watch.setdefault(watch, []).append(pk)
+        settings = self.config.drafting
+        for watch, pks in by_watch.items():
+            drafted = draft_replies(
+                [requests[pk] for pk in pks],
+                generator=self.generator,
+                voice=brand_voice(self.watches[watch]),
+                max_attempts=settings.max_attempts,
+                seed=settings.seed,
+                max_new_tokens=settings.max_new_tokens,
+                recent=recent.get(watch, []),
+            )
+            results.update(zip(pks, drafted, strict=True))
+        self._store(claimed, results)
+        flagged = sum(1 for r in results.values() if not r.passed)
+        logger.info("drafted %d replies (%d flagged by the guardrails)", len(results), flagged)
+        return len(results)
+
+    def _claim(self, limit: int) -> list[tuple[int, str]]:
+        now = self.wall.now()
+        with self.store.transaction() as conn:
+            rows = conn.execute(
+                select(DRAFT_DECISIONS.c.post_pk, DRAFT_DECISIONS.c.watch)
+                .outerjoin(DRAFTS, DRAFTS.c.post_pk == DRAFT_DECISIONS.c.post_pk)
+                .where(
+                    DRAFT_DECISIONS.c.decision == "draft",
+                    DRAFTS.c.id.is_(None),
+                    DRAFT_DECISIONS.c.watch.in_(list(self.watches)),
+                    (DRAFT_DECISIONS.c.claimed_until.is_(None))
+                    | (DRAFT_DECISIONS.c.claimed_until < now),
+                )
+                .order_by(DRAFT_DECISIONS.c.post_created_at, DRAFT_DECISIONS.c.post_pk)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=DRAFT_DECISIONS)
+            ).all()
+            if not rows:
+                return []
+            conn.execute(
+                update(DRAFT_DECISIONS)
+                .where(DRAFT_DECISIONS.c.post_pk.in_([r.post_pk for r in rows]))
+                .values(claimed_until=now + CLAIM_TTL)
+            )
+        return [(r.post_pk, r.watch) for r in rows]
+
+    def _request(self, conn: Connection, post_pk: int) -> DraftRequest:
+        from socialbot.drafting.candidates import topics_of
+
+        post = conn.execute(
+            select(POSTS, PREDICTIONS.c.sentiment, PREDICTIONS.c.topics)
+            .join(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
+            .where(POSTS.c.id == post_pk)
+        ).one()
+        thread = thread_of(conn, post.platform, post.in_reply_to)
+        return DraftRequest(
+            text=post.text,
+            platform=post.platform,
+            author=post.author,
+            thread=tuple(t.text for t in thread),
+            sentiment=post.sentiment,
+            topics=tuple(t for t in topics_of(post.topics) if t != "other"),
+        )
+
+    def _store(self, claimed: list[tuple[int, str]], results: dict[int, DraftResult]) -> None:
+        now = self.wall.now()
+        rows = []
+        for pk, watch in claimed:
+            result = results[pk]
+            rows.append(
+                {
+                    "post_pk": pk,
+                    "watch": watch,
+                    "platform": result.request.platform,
+                    "text": result.text,
+                    "status": "pending",
+                    "flags": flags_json(result),
+                    "attempts": result.attempts,
+                    "generator_version": result.model_version,
+                    "seed": result.seed,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        with self.store.transaction() as conn:
+            conn.execute(_insert(conn, DRAFTS), rows)
+            conn.execute(
+                update(DRAFT_DECISIONS)
+                .where(DRAFT_DECISIONS.c.post_pk.in_([pk for pk, _ in claimed]))
+                .values(claimed_until=None)
+            )
+
+    def progress(self, conn: Connection) -> dict[str, int]:
+        counts: dict[str, int] = dict(
+            conn.execute(select(DRAFTS.c.status, func.count()).group_by(DRAFTS.c.status)).all()
+        )
+        skipped = conn.execute(
+            select(func.count()).select_from(DRAFT_DECISIONS)
+            .where(DRAFT_DECISIONS.c.decision == "skip")
+        ).scalar_one()
+        return {"skipped": int(skipped), **{str(k): int(v) for k, v in counts.items()}}
+
+
+def flags_json(result: DraftResult) -> str:
+    """A draft's guardrail flags as stored in `drafts.flags`."""
+    return json.dumps([{"code": f.code, "reason": f.reason} for f in result.flags])
+
+
+def _nearest(times: list[datetime], at: datetime) -> datetime | None:
+    """The drafted time closest to `at` (the cooldown applies both ways in time)."""
+    if not times:
+        return None
+    return min(times, key=lambda t: abs(t - at))
+
+
+def _recent_texts(conn: Connection) -> dict[str, list[str]]:
+    rows = conn.execute(
+        select(DRAFTS.c.watch, DRAFTS.c.text).order_by(DRAFTS.c.id.desc()).limit(RECENT_DRAFTS)
+    ).all()
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(r.watch, []).append(r.text)
+    return out
+
+
+def build_draft_stages(ctx: StageContext) -> list[Stage]:
+    """One draft stage when any watch has `[watch.reply] enabled = true`."""
+    if not any(w.reply.enabled for w in ctx.config.watch):
+        return []
+    from socialbot.drafting.loading import load_generator
+
+    config = ctx.config
+    return [DraftStage(ctx.store, config, generator_factory=lambda: load_generator(config))]
