@@ -4,7 +4,7 @@ Listings are polled by hand with `before=<newest fullname stored>` (praw's
 streams end on the first exception). Post ids are fullnames (`t3_...`
 submissions, `t1_...` comments); `in_reply_to` is the parent's fullname and
 `conversation_id` the submission's. The cursor is JSON:
-`{"anchors": {listing key: newest fullname}, "turn": int, "idle": int}`.
+`{"anchors": {listing key: newest fullname}, "turn": int}` (the listing to poll next).
 """
 
 from __future__ import annotations
@@ -155,15 +155,31 @@ class RedditConnector(Connector):
 
     # -- reading -----------------------------------------------------------------
     def fetch(self, cursor: str | None, *, limit: int) -> Page:
-        """Poll the next listing in turn for items newer than its anchor."""
+        """Poll the listings in turn until one has something new, or all are caught up.
+
+        So an empty Page (with `exhausted`) means a whole round found nothing, and
+        a caller that stops on an empty page never leaves a listing unvisited.
+        """
         state = _load(cursor)
         anchors: dict[str, str] = dict(state.get("anchors", {}))
-        turn, idle = int(state.get("turn", 0)), int(state.get("idle", 0))
-        if idle >= len(self.listings):  # the last call said "exhausted": a new round starts
-            idle = 0
-        listing = self.listings[turn % len(self.listings)]
-        anchor = anchors.get(listing.key)
+        turn = int(state.get("turn", 0))
         size = max(1, min(self.settings.page_size, limit))
+        for _ in self.listings:
+            listing = self.listings[turn % len(self.listings)]
+            turn = (turn + 1) % len(self.listings)
+            posts, rejected, full = self._poll(listing, anchors, size)
+            if posts or rejected or full:
+                break
+        cursor_after = json.dumps({"anchors": anchors, "turn": turn}, sort_keys=True)
+        logger.info("fetched Reddit source %s %s: %d posts, %d rejected", self.name,
+                    listing.key, len(posts), len(rejected))
+        return Page(posts=posts, rejected=rejected, cursor=cursor_after,
+                    exhausted=not (posts or rejected or full))
+
+    def _poll(self, listing: Listing, anchors: dict[str, str],
+              size: int) -> tuple[list[Post], list[Rejected], bool]:
+        """One listing's items newer than its anchor; moves the anchor in `anchors`."""
+        anchor = anchors.get(listing.key)
         children = self._get(listing, limit=size, before=anchor)
         full = len(children) >= size
         if anchor and not children:
@@ -173,14 +189,7 @@ class RedditConnector(Connector):
         posts, rejected, newest = self._parse(listing, anchor, children)
         if newest:
             anchors[listing.key] = newest
-        # exhausted = one whole round of listings in a row found nothing new
-        idle = 0 if full or posts or rejected else idle + 1
-        cursor_after = json.dumps({"anchors": anchors, "turn": (turn + 1) % len(self.listings),
-                                   "idle": idle}, sort_keys=True)
-        logger.info("fetched Reddit source %s %s: %d posts, %d rejected", self.name,
-                    listing.key, len(posts), len(rejected))
-        return Page(posts=posts, rejected=rejected, cursor=cursor_after,
-                    exhausted=idle >= len(self.listings))
+        return posts, rejected, full
 
     def _parse(self, listing: Listing, anchor: str | None,
                children: list[Any]) -> tuple[list[Post], list[Rejected], str | None]:
