@@ -100,6 +100,7 @@ class RedditConnector(Connector):
         self._rng = rng or random.Random()
         self._policy = RetryPolicy(attempts=self.settings.retries + 1)
         self._reddit: Any = None
+        self._session: Any = None
         self._posting = False
         # fullname -> the listing that handed it out, so a submission that two listings
         # find goes out once; the same listing may hand it out again (its page may not
@@ -116,8 +117,13 @@ class RedditConnector(Connector):
             for optional in ("REDDIT_USERNAME", "REDDIT_PASSWORD"):
                 if self._env.get(optional, "").strip():
                     creds.setdefault(optional, self._env[optional].strip())
-            self._reddit = build_reddit(creds, timeout=self.settings.timeout,
-                                        base_url=self._base_url, on_response=self._note_limits)
+            import requests
+
+            self.close()
+            self._session = requests.Session()
+            self._reddit = build_reddit(creds, session=self._session,
+                                        timeout=self.settings.timeout, base_url=self._base_url,
+                                        on_response=self._note_limits)
             self._posting = "REDDIT_PASSWORD" in creds and "REDDIT_USERNAME" in creds
         return self._reddit
 
@@ -255,7 +261,9 @@ class RedditConnector(Connector):
         return str(body.get("name"))
 
     def close(self) -> None:
-        self._reddit = None
+        if self._session is not None:
+            self._session.close()
+        self._reddit = self._session = None
 
 
 def _load(cursor: str | None) -> dict[str, Any]:

@@ -17,14 +17,15 @@ _APP_VARS = "REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET"
 _ACCOUNT_VARS = "REDDIT_USERNAME and REDDIT_PASSWORD"
 
 
-def build_reddit(creds: Mapping[str, str], *, timeout: float, base_url: str | None,
-                 on_response: Callable[..., None]) -> Any:
-    """A praw.Reddit using `creds`; script (password) auth when an account is given."""
+def build_reddit(creds: Mapping[str, str], *, session: Any, timeout: float,
+                 base_url: str | None, on_response: Callable[..., None]) -> Any:
+    """A praw.Reddit using `creds` over `session` (a requests.Session the caller closes).
+
+    Script (password) auth when an account is given, else app-only auth.
+    """
     import praw
-    import requests
 
     guard_secrets([creds.get("REDDIT_CLIENT_SECRET"), creds.get("REDDIT_PASSWORD")])
-    session = requests.Session()
     adapter = ApiAdapter(timeout=timeout)
     session.mount("https://", adapter)
     session.mount("http://", adapter)

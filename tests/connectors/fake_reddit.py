@@ -38,6 +38,7 @@ class FakeReddit:
         self.counter = int("abc000", 36)
         self.requests: list[Request] = []
         self.faults: deque[Response] = deque()
+        self.token_faults: deque[Response] = deque()
         self.fault_rate, self.rng = 0.0, random.Random(11)
         self.fault_choices: list[Response] = []
         self.served: list[str] = []
@@ -75,8 +76,8 @@ class FakeReddit:
     def __call__(self, request: Request) -> Response:
         self.requests.append(request)
         path = request.path.rstrip("/")
-        if path == "/api/v1/access_token":  # faults are injected into API calls only
-            return self.token(request)
+        if path == "/api/v1/access_token":  # `faults` are for API calls; these for tokens
+            return self.token_faults.popleft() if self.token_faults else self.token(request)
         if self.faults:
             return self.faults.popleft()
         if self.fault_rate and self.rng.random() < self.fault_rate:

@@ -259,3 +259,13 @@ def test_a_page_the_store_did_not_keep_comes_again(rd, make) -> None:
     assert source.fetch(first.cursor, limit=100).posts == []  # search: already handed out
     # the store failed to write `first`, so the stage asks again with the old cursor
     assert [p.id for p in source.fetch(None, limit=100).posts] == [sub]
+
+
+def test_token_endpoint_outage_is_retried_then_transient(rd, make, clock) -> None:
+    made = rd.submission()
+    rd.token_faults.extend([Response(503, b"<html>down</html>")] * 2)
+    page = make(keywords=[], include_comments=False).fetch(None, limit=100)
+    assert [p.id for p in page.posts] == [made] and len(clock.sleeps) == 2
+    rd.token_faults.extend([Response(503, b"<html>down</html>")] * 10)
+    with pytest.raises(TransientError, match="503"):
+        make(retries=1).fetch(None, limit=100)
