@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import Connector, ConnectorError, RateLimited
+from connectors.base import Connector, ConnectorError, RateLimited, TransientError
 from connectors.credentials import require
 from connectors.options import parse_options
 from connectors.reddit_client import build_reddit, translate
@@ -155,8 +155,8 @@ class RedditConnector(Connector):
         body = self._call(partial(reddit.request, method="GET", path=listing.path,
                                   params=params), what=f"listing {listing.path}")
         children = body.get("data", {}).get("children") if isinstance(body, dict) else None
-        if not isinstance(children, list):
-            raise ConnectorError(f"Reddit listing {listing.path} is not a Listing")
+        if not isinstance(children, list):  # a proxy's page or a truncated answer
+            raise TransientError(f"Reddit listing {listing.path} answered with no Listing")
         return children
 
     # -- reading -----------------------------------------------------------------

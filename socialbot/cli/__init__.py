@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "socialbot.cli.pipeline_cmd",
     "socialbot.cli.replies_cmd",
     "socialbot.cli.doctor",
+    "socialbot.cli.drafts_cmd",
 )
 
 app = typer.Typer(

@@ -269,3 +269,10 @@ def test_token_endpoint_outage_is_retried_then_transient(rd, make, clock) -> Non
     rd.token_faults.extend([Response(503, b"<html>down</html>")] * 10)
     with pytest.raises(TransientError, match="503"):
         make(retries=1).fetch(None, limit=100)
+
+
+def test_a_200_without_a_listing_is_transient(rd, make) -> None:
+    rd.submission()
+    rd.faults.append(Response(200, {"unexpected": True}))
+    with pytest.raises(TransientError, match="no Listing"):
+        make(keywords=[], include_comments=False).fetch(None, limit=100)
