@@ -204,7 +204,7 @@ class AlertRuleConfig(_Strict):
     #: a window is anomalous when a count this high has at most this tail probability
     sensitivity: float = Field(default=1e-4, gt=0, lt=1)
     #: negative_spike: the negative share must also rise this improbably (beta-binomial)
-    share_sensitivity: float = Field(default=0.01, gt=0, le=1)
+    share_sensitivity: float = Field(default=0.5, gt=0, le=1)
     #: fewer posts than this in the window never alert
     min_posts: int = Field(default=6, ge=1)
     #: an open alert closes only after this long without an anomalous window

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "socialbot.cli.core",
     "socialbot.cli.pipeline_cmd",
     "socialbot.cli.replies_cmd",
+    "socialbot.cli.monitor_cmd",
     "socialbot.cli.doctor",
     "socialbot.cli.drafts_cmd",
 )

@@ -10,6 +10,9 @@ from socialbot.stages.base import Stage, StageContext
 STAGE_BUILDERS: tuple[str, ...] = (
     "socialbot.stages.ingest:build_ingest_stages",
     "socialbot.stages.classify:build_classify_stages",
+    "socialbot.stages.trends:build_trends_stages",
+    "socialbot.stages.alerts:build_alerts_stages",
+    "socialbot.stages.deliver:build_deliver_stages",
     "socialbot.stages.draft:build_draft_stages",
     "socialbot.stages.post:build_post_stages",
 )

@@ -1,0 +1,167 @@
+"""Monitoring commands: trends, alerts and the HTML report."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from socialbot.cli.common import console, fail, get_config, get_store
+from socialbot.config import Config, parse_duration
+
+
+def _seconds(value: str, option: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        fail(f"{option}: {exc}")
+
+
+def _bucket(config: Config, value: str | None) -> float:
+    width = _seconds(value, "--bucket") if value else max(3600.0, config.trends.bucket)
+    if width % config.trends.bucket:
+        fail(f"--bucket: must be a multiple of the stored bucket ({config.trends.bucket:g}s)")
+    return width
+
+
+def trends(
+    ctx: typer.Context,
+    watch: Annotated[str | None, typer.Option(help="Watch to show (default: the first).")] = None,
+    by: Annotated[
+        str, typer.Option(help="Break down by topic, sentiment or platform.")
+    ] = "sentiment",
+    topic: Annotated[str | None, typer.Option(help="Only posts of this topic.")] = None,
+    since: Annotated[
+        str, typer.Option(help="How far back from the newest post, e.g. 7d, 12h.")
+    ] = "7d",
+    bucket: Annotated[
+        str | None, typer.Option(help="Bucket width, e.g. 1h, 6h, 1d (default 1h).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the series as JSON.")] = False,
+) -> None:
+    """Posts over time per topic, sentiment or platform: a table, a chart, or JSON."""
+    from socialbot.watching.series import last_bucket, load_series
+    from socialbot.watching.terminal import bar_chart, trends_table
+
+    if by not in ("topic", "sentiment", "platform"):
+        fail("--by: use topic, sentiment or platform")
+    config = get_config(ctx)
+    w = config.get_watch(watch)
+    width = _bucket(config, bucket)
+    store = get_store(config)
+    with store.reading() as conn:
+        newest = last_bucket(conn, w.name)
+        end = (
+            (newest + timedelta(seconds=config.trends.bucket))
+            if newest
+            else datetime.now(timezone.utc)
+        )
+        start = end - timedelta(seconds=_seconds(since, "--since"))
+        series = load_series(conn, w.name, start=start, end=end, width=width, by=by, topic=topic)  # type: ignore[arg-type]
+    if as_json:
+        print(json.dumps({"watch": w.name, "by": by, "topic": topic} | series.to_json()))
+        return
+    about = f" about {topic}" if topic else ""
+    console.print(
+        trends_table(
+            series, title=f"{w.name}: posts{about} by {by}, {since} to {end:%Y-%m-%d %H:%M}"
+        )
+    )
+    bar_chart(console, series)
+
+
+def alerts(
+    ctx: typer.Context,
+    watch: Annotated[str | None, typer.Option(help="Only this watch's alerts.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 20,
+    show: Annotated[int | None, typer.Option("--id", help="Show one alert in full.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as JSON.")] = False,
+) -> None:
+    """List alerts newest first, with what was seen, the baseline, the score and why."""
+    from socialbot.watching.views import list_alerts, text_summary
+
+    config = get_config(ctx)
+    store = get_store(config)
+    with store.reading() as conn:
+        found = list_alerts(conn, watch=watch, limit=limit if show is None else 100_000)
+    if show is not None:
+        found = [a for a in found if a["id"] == show]
+        if not found:
+            fail(f"no alert with id {show}")
+    if as_json:
+        print(json.dumps(found, indent=2))
+        return
+    if show is not None:
+        console.print(text_summary(found[0]), highlight=False, markup=False)
+        return
+    print_alert_table(found, title=f"alerts (newest {len(found)})")
+
+
+def print_alert_table(found: list[dict[str, Any]], *, title: str) -> None:
+    """The alerts as a table: one row each, the rising phrases as the 'why'."""
+    table = Table(title=title)
+    for col in (
+        "id",
+        "status",
+        "watch",
+        "rule",
+        "window (UTC)",
+        "observed",
+        "baseline",
+        "score",
+        "why",
+    ):
+        table.add_column(col, overflow="fold")
+    for a in found:
+        table.add_row(
+            str(a["id"]),
+            a["status"],
+            a["watch"],
+            a["rule"],
+            f"{a['window']['start'][:16]} .. {a['window']['end'][11:16]}",
+            f"{a['observed']:.0f}",
+            f"{a['baseline']:.1f}",
+            f"{a['score']:.1e}" if a["kind"] != "threshold" else f"{a['score']:.0%}",
+            ", ".join(p["phrase"] for p in a["phrases"][:4]),
+        )
+    console.print(table)
+    if not found:
+        console.print("no alerts")
+
+
+def report(
+    ctx: typer.Context,
+    watch: Annotated[
+        str | None, typer.Option(help="Watch to report on (default: the first).")
+    ] = None,
+    since: Annotated[str, typer.Option(help="How far back from the newest post, e.g. 7d.")] = "7d",
+    bucket: Annotated[str | None, typer.Option(help="Chart bucket width (default 1h).")] = None,
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Write one self-contained HTML report: volume and sentiment per topic, alerts, top posts."""
+    from socialbot.report.html import build_report
+
+    config = get_config(ctx)
+    w = config.get_watch(watch)
+    width = _bucket(config, bucket)
+    store = get_store(config)
+    with store.reading() as conn:
+        page = build_report(
+            conn,
+            config,
+            w,
+            since=_seconds(since, "--since"),
+            width=width,
+        )
+    out.write_text(page, encoding="utf-8")
+    console.print(f"wrote {out} ({len(page) / 1024:.0f} KiB)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(trends)
+    app.command()(alerts)
+    app.command()(report)

@@ -1,0 +1,98 @@
+"""What the classifier's own model card says about its measured accuracy.
+
+The sentiment model's folder (models/sentiment-minilm) holds MODEL_CARD.md and,
+when its engineer wrote one, a JSON metrics file. Numbers come from the JSON when
+present, else from the card's lines that mention accuracy or F1; otherwise the
+report says plainly that accuracy was not measured.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+MODEL_DIR_NAME = "sentiment-minilm"
+_METRIC_LINE = re.compile(r"(accuracy|macro[\s_-]*f1|f1|recall|precision)", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(\.\d+)?%?")
+
+
+@dataclass
+class ModelAccuracy:
+    """Measured figures, where they came from, or why there are none."""
+
+    source: str | None = None
+    #: (what was measured, metric -> value)
+    rows: list[tuple[str, dict[str, float]]] = field(default_factory=list)
+    #: lines quoted from the card when there is no JSON
+    quoted: list[str] = field(default_factory=list)
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.rows or self.quoted)
+
+
+def default_model_dir() -> Path | None:
+    """models/sentiment-minilm next to the installed `models` package, without importing it."""
+    spec = importlib.util.find_spec("models")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / MODEL_DIR_NAME
+
+
+def read_accuracy(folder: Path | None = None) -> ModelAccuracy:
+    """The classifier's measured accuracy from `folder` (default: the shipped model's)."""
+    folder = folder or default_model_dir()
+    if folder is None or not folder.is_dir():
+        return ModelAccuracy()
+    for path in sorted(folder.glob("*.json")):
+        if path.name in (
+            "classifier.json",
+            "config.json",
+            "tokenizer.json",
+            "tokenizer_config.json",
+        ):
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            logger.warning("cannot read metrics %s: %s", path, exc)
+            continue
+        rows = list(_metric_dicts(data, ""))
+        if rows:
+            return ModelAccuracy(source=str(path), rows=rows)
+    card = folder / "MODEL_CARD.md"
+    if card.is_file():
+        lines = [
+            line.strip().strip("|").strip()
+            for line in card.read_text(encoding="utf-8").splitlines()
+            if _METRIC_LINE.search(line) and _NUMBER.search(line)
+        ]
+        return ModelAccuracy(source=str(card), quoted=lines[:20])
+    return ModelAccuracy()
+
+
+def _metric_dicts(data: Any, path: str) -> Any:
+    """Every dict holding accuracy/macro_f1 numbers, labelled by where it sits in the JSON."""
+    if isinstance(data, dict):
+        numbers = {
+            k: float(v)
+            for k, v in data.items()
+            if isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and re.search(r"accuracy|f1|recall|precision", k, re.IGNORECASE)
+        }
+        if numbers:
+            yield (path or "overall", numbers)
+        for key, value in data.items():
+            if key != "per_class":
+                yield from _metric_dicts(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _metric_dicts(value, f"{path}[{i}]")

@@ -1,0 +1,66 @@
+"""The alerts stage: judge each closed bucket with every `[[watch.alert]]` rule."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection, func, select
+
+from socialbot.clock import Clock
+from socialbot.config import Config
+from socialbot.stages.base import Stage, StageContext
+from socialbot.store import Store
+from socialbot.watching.alerting import RuleJudge
+from socialbot.watching.tables import ALERTS
+
+logger = logging.getLogger(__name__)
+
+
+def channels_for(config: Config, watch: str) -> list[str]:
+    """The channels an alert of `watch` goes to."""
+    return [c.name for c in config.channel if not c.watches or watch in c.watches]
+
+
+class AlertsStage(Stage):
+    """Runs every rule over the buckets that closed (by `clock`) since it last looked.
+
+    During replay the clock is the posts' own time, so a replay judges exactly
+    the windows a live daemon would have, in the same order, with the same result.
+    """
+
+    kind = "alerts"
+    name = "alerts"
+
+    def __init__(self, store: Store, judges: list[RuleJudge], *, clock: Clock) -> None:
+        self.store = store
+        self.judges = judges
+        self.clock = clock
+
+    def run_batch(self) -> int:
+        now = self.clock.now()
+        windows = 0
+        for judge in self.judges:
+            with self.store.transaction() as conn:
+                windows += judge.judge(conn, now).windows
+        return windows
+
+    def progress(self, conn: Connection) -> dict[str, int]:
+        rows = conn.execute(select(ALERTS.c.status, func.count()).group_by(ALERTS.c.status))
+        return {f"alerts {status}": int(n) for status, n in rows}
+
+
+def build_alerts_stages(ctx: StageContext) -> list[Stage]:
+    """One alerts stage judging every rule of every watch (none when no rule is configured)."""
+    cfg = ctx.config
+    judges = [
+        RuleJudge(
+            watch.name,
+            rule,
+            bucket=cfg.trends.bucket,
+            settings=cfg.alerts,
+            channels=channels_for(cfg, watch.name),
+        )
+        for watch in cfg.watch
+        for rule in watch.alert
+    ]
+    return [AlertsStage(ctx.store, judges, clock=ctx.clock)] if judges else []

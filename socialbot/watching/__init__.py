@@ -1,0 +1,1 @@
+"""Opinion monitoring: trend buckets, spike rules, explained alerts and their delivery."""

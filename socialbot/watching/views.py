@@ -1,0 +1,99 @@
+"""How an alert reads: its JSON form (stored, delivered, printed) and a plain-text summary."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from socialbot.watching.tables import ALERTS
+
+
+def alert_json(row: Any) -> dict[str, Any]:
+    """An `alerts` row as the JSON every channel and `socialbot alerts --json` shows."""
+    detail = json.loads(row.detail)
+    return {
+        "id": row.id,
+        "revision": row.revision,
+        "rule": row.rule,
+        "kind": row.kind,
+        "watch": row.watch,
+        "topic": row.topic or None,
+        "status": row.status,
+        "started_at": row.started_at.isoformat(),
+        "window": {"start": row.window_start.isoformat(), "end": row.window_end.isoformat()},
+        "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
+        "observed": row.observed,
+        "baseline": round(row.baseline, 3),
+        "score": row.score,
+        "peak": row.peak,
+        "baseline_method": detail.get("method"),
+        "share": detail.get("share"),
+        "baseline_share": detail.get("baseline_share"),
+        "total_posts": detail.get("total_posts"),
+        "posts": detail.get("posts", []),
+        "phrases": detail.get("phrases", []),
+    }
+
+
+def list_alerts(
+    conn: Connection, *, watch: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Alerts newest first."""
+    query = select(ALERTS).order_by(ALERTS.c.started_at.desc(), ALERTS.c.id.desc()).limit(limit)
+    if watch is not None:
+        query = query.where(ALERTS.c.watch == watch)
+    return [alert_json(r) for r in conn.execute(query)]
+
+
+def headline(alert: dict[str, Any]) -> str:
+    """One line: what, where, how far above normal."""
+    what = {
+        "negative_spike": "negative posts spiking",
+        "volume_spike": "post volume spiking",
+        "threshold": "negative share above threshold",
+    }.get(alert["kind"], alert["kind"])
+    topic = f" about {alert['topic']}" if alert.get("topic") else ""
+    event = alert.get("event") or alert["status"]
+    prefix = {"resolved": "RESOLVED", "escalated": "ESCALATED"}.get(event, "ALERT")
+    if alert["kind"] == "threshold":
+        size = f"{alert['share']:.0%} negative (threshold {alert['baseline_share']:.0%})"
+    else:
+        size = f"{alert['observed']:.0f} posts vs ~{alert['baseline']:.1f} expected"
+    return f"[{prefix}] {alert['watch']}: {what}{topic}: {size}"
+
+
+def text_summary(alert: dict[str, Any]) -> str:
+    """The plain-text body used by the console and email channels."""
+    lines = [headline(alert), ""]
+    lines.append(f"rule:     {alert['rule']} ({alert['kind']})")
+    lines.append(f"window:   {alert['window']['start']} .. {alert['window']['end']}")
+    if alert.get("resolved_at"):
+        lines.append(f"resolved: {alert['resolved_at']}")
+    lines.append(
+        f"observed: {alert['observed']:.0f}   baseline: {alert['baseline']:.2f}   "
+        f"score: {alert['score']:.2e}"
+    )
+    if alert.get("share") is not None and alert["kind"] != "volume_spike":
+        base = alert.get("baseline_share")
+        base_text = f"{base:.0%}" if base is not None else "n/a"
+        lines.append(f"negative share: {alert['share']:.0%} (baseline {base_text})")
+    lines.append(f"baseline: {alert['baseline_method']}")
+    if alert["phrases"]:
+        lines.append("")
+        lines.append(
+            "rising phrases: "
+            + ", ".join(
+                f'"{p["phrase"]}" ({p["window_posts"]} vs {p["baseline_posts"]})'
+                for p in alert["phrases"]
+            )
+        )
+    if alert["posts"]:
+        lines.append("")
+        lines.append("representative posts:")
+        for p in alert["posts"]:
+            lines.append(f"  - @{p['author']} ({p['platform']}): {p['text']}")
+            if p.get("url"):
+                lines.append(f"    {p['url']}")
+    return "\n".join(lines)

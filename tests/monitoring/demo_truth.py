@@ -1,0 +1,95 @@
+"""The demo stream's own ground truth, as a stand-in for the classifier in tests.
+
+The generator (scripts/make_demo_stream.py) knows each post's kind and topic; this
+module replays its deterministic build and writes predictions from it, so the
+detector can be validated on the demo before (and independently of) the model.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+
+from socialbot.stages.base import Stage, StageContext
+from socialbot.store import Store
+from socialbot.store.ingest import POSTS, _insert
+from socialbot.store.predictions import POST_TOPICS, PREDICTIONS
+from socialbot.store.types import utcnow
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_demo_stream.py"
+PROBS = {"negative": (0.9, 0.08, 0.02), "neutral": (0.1, 0.8, 0.1), "positive": (0.02, 0.08, 0.9)}
+
+
+@lru_cache(maxsize=1)
+def generator():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("make_demo_stream", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_demo_stream"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@lru_cache(maxsize=1)
+def truth() -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(platform, id) -> (sentiment, topic or None) for every demo post."""
+    gen = generator()
+    return {(it.platform, it.id): (it.sentiment, it.topic) for it in gen.Builder().build()}
+
+
+def label_posts(store: Store, *, version: str = "demo-truth") -> int:
+    """Write a prediction for every stored post without one, from the ground truth."""
+    labels = truth()
+    with store.transaction() as conn:
+        rows = conn.execute(
+            select(POSTS.c.id, POSTS.c.platform, POSTS.c.post_id, POSTS.c.watch)
+            .outerjoin(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
+            .where(PREDICTIONS.c.post_pk.is_(None))
+        ).all()
+        if not rows:
+            return 0
+        preds, topics = [], []
+        for pk, platform, post_id, watch in rows:
+            sentiment, topic = labels.get((platform, post_id), ("neutral", None))
+            neg, neu, pos = PROBS[sentiment]
+            preds.append(
+                {
+                    "post_pk": pk,
+                    "sentiment": sentiment,
+                    "p_negative": neg,
+                    "p_neutral": neu,
+                    "p_positive": pos,
+                    "model_version": version,
+                    "watch": watch,
+                    "classified_at": utcnow(),
+                    "topics": json.dumps([{"name": topic, "score": 0.9}] if topic else []),
+                }
+            )
+            topics.append(
+                {"post_pk": pk, "topic": topic or "other", "score": 0.9 if topic else 0.0}
+            )
+        conn.execute(_insert(conn, PREDICTIONS), preds)
+        conn.execute(_insert(conn, POST_TOPICS), topics)
+    return len(rows)
+
+
+class TruthClassifyStage(Stage):
+    """A classify stage that knows the answers (demo stream only)."""
+
+    kind = "classify"
+    name = "classify"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def run_batch(self) -> int:
+        return label_posts(self.store)
+
+
+def build_truth_stages(ctx: StageContext) -> list[Stage]:
+    return [TruthClassifyStage(ctx.store)]
