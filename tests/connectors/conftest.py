@@ -114,3 +114,28 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+class NoSleepTime:
+    """prawcore's view of `time`: its own retry and pacing sleeps cost nothing in tests."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def prawcore_sleeps(monkeypatch: pytest.MonkeyPatch) -> NoSleepTime:
+    """prawcore sleeps through `time.sleep` with no hook to inject one; patch its module."""
+    import prawcore.rate_limit
+    import prawcore.sessions
+
+    fake = NoSleepTime()
+    monkeypatch.setattr(prawcore.sessions, "time", fake)
+    monkeypatch.setattr(prawcore.rate_limit, "time", fake)
+    return fake

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 
-import prawcore.rate_limit
-import prawcore.sessions
 import pytest
 from conftest import Response
 from fake_reddit import ENV, FakeReddit
@@ -22,28 +20,9 @@ from connectors.reddit import RedditConnector
 from socialbot.domain import Reply
 
 
-class _NoSleepTime:
-    """prawcore's view of `time`: its own retry and pacing sleeps cost nothing in tests."""
-
-    def __init__(self) -> None:
-        import time
-
-        self._time = time
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-    def __getattr__(self, name: str):
-        return getattr(self._time, name)
-
-
 @pytest.fixture(autouse=True)
-def prawcore_sleeps(monkeypatch) -> _NoSleepTime:
-    fake = _NoSleepTime()
-    monkeypatch.setattr(prawcore.sessions, "time", fake)
-    monkeypatch.setattr(prawcore.rate_limit, "time", fake)
-    return fake
+def _no_prawcore_sleep(prawcore_sleeps) -> None:
+    """Every test here runs praw; none of them may wait on prawcore's sleeps."""
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-import prawcore.rate_limit
-import prawcore.sessions
 import pytest
 from conftest import Response
 from fake_reddit import ENV as REDDIT_ENV
@@ -92,18 +90,7 @@ def test_x_soak(server, clock) -> None:
     assert all(s <= 8 for s in clock.sleeps)
 
 
-def test_reddit_soak(server, clock, monkeypatch) -> None:
-    class NoSleep:
-        def __getattr__(self, name):
-            import time
-
-            return getattr(time, name)
-
-        def sleep(self, seconds: float) -> None:
-            pass
-
-    monkeypatch.setattr(prawcore.sessions, "time", NoSleep())
-    monkeypatch.setattr(prawcore.rate_limit, "time", NoSleep())
+def test_reddit_soak(server, clock, prawcore_sleeps) -> None:
     rd = FakeReddit(clock.now)
     server.app = rd
     rd.fault_rate, rd.fault_choices = 0.05, faults(clock)

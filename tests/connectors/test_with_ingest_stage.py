@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import prawcore.rate_limit
-import prawcore.sessions
 import pytest
 from conftest import Response
 from fake_reddit import ENV as REDDIT_ENV
@@ -52,18 +50,7 @@ def test_x_source_through_the_stage_survives_a_rate_limit(store, server, clock) 
         assert conn.execute(select(func.count()).select_from(POSTS)).scalar_one() == 230
 
 
-def test_reddit_source_through_the_stage(store, server, clock, monkeypatch) -> None:
-    class NoSleep:
-        def __getattr__(self, name):
-            import time
-
-            return getattr(time, name)
-
-        def sleep(self, seconds: float) -> None:
-            pass
-
-    monkeypatch.setattr(prawcore.sessions, "time", NoSleep())
-    monkeypatch.setattr(prawcore.rate_limit, "time", NoSleep())
+def test_reddit_source_through_the_stage(store, server, clock, prawcore_sleeps) -> None:
     rd = FakeReddit(clock.now)
     server.app = rd
     made = [rd.submission("acme news")]
