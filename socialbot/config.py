@@ -301,7 +301,8 @@ class AlertsConfig(_Strict):
 
     #: a bucket is judged this long after it closes, so late posts are counted
     settle: Duration = 120.0
-    #: record alerts but queue no delivery (`socialbot replay --dry-run-alerts` sets it)
+    #: record alerts but deliver none: nothing is queued and the deliver stage does not
+    #: run (`socialbot replay --dry-run-alerts` sets it)
     dry_run: StrictBool = False
     #: first retry delay; doubles per failed attempt up to `max_backoff`
     backoff: Duration = 30.0

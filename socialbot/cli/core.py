@@ -78,16 +78,24 @@ def replay(
         bool, typer.Option("--ingest-only", help="Store the posts but run no later stage.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    dry_run_alerts: Annotated[
+        bool,
+        typer.Option("--dry-run-alerts", help="Print the alerts this replay raises; deliver none."),
+    ] = False,
 ) -> None:
     """Feed a JSONL file through every stage as fast as possible, on the posts' own timestamps."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from connectors.base import ConnectorError
+    from socialbot.cli.monitor_cmd import alerts_after, dry_run_config, print_alert_table
     from socialbot.replay import ReplaySummary, replay_file
 
     setup_logging(verbosity(ctx), quiet=True)
     config = get_config(ctx)
+    if dry_run_alerts:
+        config = dry_run_config(config)
     store = get_store(config)
+    seen = alerts_after(store, None)
     with Progress(
         TextColumn("replaying"),
         BarColumn(),
@@ -114,8 +122,10 @@ def replay(
             )
         except ConnectorError as exc:
             fail(str(exc))
+    raised = alerts_after(store, seen) if dry_run_alerts else []
     if as_json:
-        print(json.dumps(summary.__dict__ | {"posts_per_second": summary.posts_per_second}))
+        extra = {"alerts": raised} if dry_run_alerts else {}
+        print(json.dumps(summary.__dict__ | {"posts_per_second": summary.posts_per_second} | extra))
         return
     table = Table(title=f"replay of {file}", show_header=False)
     table.add_row("lines read", str(summary.lines_read))
@@ -128,6 +138,8 @@ def replay(
     console.print(table)
     if summary.quarantined:
         console.print("see the quarantined lines with [bold]socialbot quarantine[/]")
+    if dry_run_alerts:
+        print_alert_table(raised, title=f"alerts this replay would raise ({len(raised)})")
 
 
 def status(

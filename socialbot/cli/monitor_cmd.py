@@ -12,6 +12,7 @@ from rich.table import Table
 
 from socialbot.cli.common import console, fail, get_config, get_store
 from socialbot.config import Config, parse_duration
+from socialbot.store import Store
 
 
 def _seconds(value: str, option: str) -> float:
@@ -159,6 +160,22 @@ def report(
         )
     out.write_text(page, encoding="utf-8")
     console.print(f"wrote {out} ({len(page) / 1024:.0f} KiB)")
+
+
+def dry_run_config(config: Config) -> Config:
+    """`config` with `[alerts] dry_run = true`: alerts are recorded, nothing is delivered."""
+    return config.model_copy(update={"alerts": config.alerts.model_copy(update={"dry_run": True})})
+
+
+def alerts_after(store: Store, seen: Any) -> Any:
+    """With `seen` None: the ids of the alerts stored now; else the alerts not in `seen`."""
+    from socialbot.watching.views import list_alerts
+
+    with store.reading() as conn:
+        found = list_alerts(conn, limit=100_000)
+    if seen is None:
+        return {a["id"] for a in found}
+    return [a for a in found if a["id"] not in seen]
 
 
 def register(app: typer.Typer) -> None:

@@ -85,7 +85,9 @@ class DeliverStage(Stage):
 
 
 def build_deliver_stages(ctx: StageContext) -> list[Stage]:
-    """One deliver stage over every configured `[[channel]]` (none without channels)."""
+    """One deliver stage over every configured `[[channel]]` (none without any, or in dry run)."""
+    if ctx.config.alerts.dry_run:
+        return []
     channels = [build_channel(c) for c in ctx.config.channel]
     if not channels:
         return []

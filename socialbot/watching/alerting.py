@@ -143,6 +143,11 @@ class RuleJudge:
         window_start = end - timedelta(seconds=self.bucket * ev.window_buckets)
         values: dict[str, Any] = {"updated_at": utcnow()}
         if event in ("opened", "escalated"):
+            detail = self._detail(conn, ev, window_start, end)
+            detail["opened_at"] = end.isoformat()
+            if alert_id is not None:  # escalated: keep when it was first raised
+                previous = conn.execute(select(ALERTS.c.detail).where(ALERTS.c.id == alert_id))
+                detail["opened_at"] = json.loads(previous.scalar_one()).get("opened_at")
             values |= {
                 "window_start": window_start,
                 "window_end": end,
@@ -150,7 +155,7 @@ class RuleJudge:
                 "baseline": float(ev.expected),
                 "score": ev.score,
                 "peak": float(ev.observed),
-                "detail": json.dumps(self._detail(conn, ev, window_start, end)),
+                "detail": json.dumps(detail),
             }
         if event == "opened":
             values |= {

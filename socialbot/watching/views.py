@@ -22,6 +22,7 @@ def alert_json(row: Any) -> dict[str, Any]:
         "topic": row.topic or None,
         "status": row.status,
         "started_at": row.started_at.isoformat(),
+        "opened_at": detail.get("opened_at"),
         "window": {"start": row.window_start.isoformat(), "end": row.window_end.isoformat()},
         "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
         "observed": row.observed,
