@@ -66,8 +66,13 @@ def add_post(
     pk = conn.execute(
         insert(POSTS)
         .values(
-            platform=platform, post_id=str(n), source="test", watch=watch,
-            text=text or f"post {n}", created_at=at, ingested_at=at,
+            platform=platform,
+            post_id=str(n),
+            source="test",
+            watch=watch,
+            text=text or f"post {n}",
+            created_at=at,
+            ingested_at=at,
             url=f"https://x.com/u/status/{n}",
         )
         .returning(POSTS.c.id)
@@ -75,8 +80,14 @@ def add_post(
     p = {"negative": 0.9, "neutral": 0.1, "positive": 0.05}[sentiment]
     conn.execute(
         insert(PREDICTIONS).values(
-            post_pk=pk, sentiment=sentiment, p_negative=p, p_neutral=0.05, p_positive=0.05,
-            topics="[]", model_version="test", watch=watch,
+            post_pk=pk,
+            sentiment=sentiment,
+            p_negative=p,
+            p_neutral=0.05,
+            p_positive=0.05,
+            topics="[]",
+            model_version="test",
+            watch=watch,
             classified_at=datetime.now(timezone.utc),
         )
     )

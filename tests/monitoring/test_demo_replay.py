@@ -90,7 +90,9 @@ def test_dry_run_alerts_prints_them_and_queues_nothing(tmp_path: Path) -> None:
     repo_config = Path(__file__).resolve().parents[2] / "config.toml"
     db = tmp_path / "demo.db"  # the file demo_config(tmp_path) opens
     cfg_path.write_text(
-        repo_config.read_text().replace('url = "sqlite:///var/socialbot.db"', f'url = "sqlite:///{db}"')
+        repo_config.read_text().replace(
+            'url = "sqlite:///var/socialbot.db"', f'url = "sqlite:///{db}"'
+        )
     )
     args = ["--config", str(cfg_path), "replay", "builtin:demo_stream", "--dry-run-alerts"]
     result = CliRunner().invoke(app, [*args, "--json"])

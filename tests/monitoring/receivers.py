@@ -1,0 +1,139 @@
+"""Local stand-ins for the outside world: an HTTP webhook receiver and an SMTP server.
+
+Both listen on 127.0.0.1 on a free port, run in a thread, and record what arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import socketserver
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Webhook:
+    """What the receiver saw. `fail_first` requests get HTTP 500; `hold_first` hang until released."""
+
+    fail_first: int = 0
+    hold_first: int = 0
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    accepted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    url: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@contextmanager
+def webhook_receiver(**options: int) -> Iterator[Webhook]:
+    hook = Webhook(**options)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            delivery = self.headers.get("X-Socialbot-Delivery", "")
+            with hook.lock:
+                hook.requests.append((delivery, body))
+                n = len(hook.requests)
+            if n <= hook.hold_first:  # the sender dies while we "process" the request
+                hook.holding.set()
+                hook.release.wait(30)
+                self.close_connection = True
+                return
+            if n <= hook.hold_first + hook.fail_first:
+                self.send_response(500)
+                self.end_headers()
+                return
+            with hook.lock:
+                hook.accepted.append((delivery, body))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield hook
+    finally:
+        hook.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Mailbox:
+    port: int = 0
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+@contextmanager
+def smtp_server() -> Iterator[Mailbox]:
+    """Enough SMTP (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) to receive mail."""
+    box = Mailbox()
+
+    class Handler(socketserver.StreamRequestHandler):
+        def reply(self, line: str) -> None:
+            self.wfile.write(line.encode() + b"\r\n")
+
+        def handle(self) -> None:
+            self.reply("220 localhost test SMTP")
+            sender, rcpts = "", []
+            while True:
+                raw = self.rfile.readline()
+                if not raw:
+                    return
+                cmd = raw.decode().strip()
+                verb = cmd.split(" ", 1)[0].upper()
+                if verb == "EHLO":
+                    self.reply("250-localhost")
+                    self.reply("250 8BITMIME")
+                elif verb == "HELO":
+                    self.reply("250 localhost")
+                elif verb == "MAIL":
+                    sender, rcpts = cmd.split(":", 1)[1].strip(), []
+                    self.reply("250 OK")
+                elif verb == "RCPT":
+                    rcpts.append(cmd.split(":", 1)[1].strip())
+                    self.reply("250 OK")
+                elif verb == "DATA":
+                    self.reply("354 end with <CRLF>.<CRLF>")
+                    lines = []
+                    while (line := self.rfile.readline()) not in (b".\r\n", b""):
+                        lines.append(line[1:] if line.startswith(b"..") else line)
+                    msg = message_from_bytes(b"".join(lines), policy=policy.default)
+                    box.messages.append(msg)  # type: ignore[arg-type]
+                    box.envelopes.append((sender, rcpts))
+                    self.reply("250 OK queued")
+                elif verb in ("RSET", "NOOP"):
+                    self.reply("250 OK")
+                elif verb == "QUIT":
+                    self.reply("221 bye")
+                    return
+                else:
+                    self.reply("502 not implemented")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    box.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield box
+    finally:
+        server.shutdown()
+        server.server_close()
