@@ -86,6 +86,7 @@ def queue(
 ) -> None:
     """Moderate pending drafts full-screen: approve, edit, reject, regenerate, skip, undo."""
     from socialbot.drafting.loading import load_generator
+    from socialbot.drafting.policy import brand_voice
     from socialbot.moderation.app import QueueApp
     from socialbot.moderation.queue import ModerationQueue, moderator_name
     from socialbot.moderation.regenerate import Regenerator
@@ -100,6 +101,7 @@ def queue(
         moderator=moderator_name(config),
         claim_timeout=config.moderation.claim_timeout,
         regenerate_with=Regenerator(config, lambda: load_generator(config)),
+        voices={w.name: brand_voice(w) for w in config.watch},
     )
     try:
         QueueApp(moderation).run()

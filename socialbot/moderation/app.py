@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Static, TextArea
 
-from socialbot.moderation.queue import ModerationQueue, QueueError, QueueItem
+from socialbot.moderation.queue import ClaimLost, ModerationQueue, QueueError, QueueItem
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 5.0
 
 HELP = (
-    "[b]a[/] approve as drafted   [b]e[/] edit, then [b]ctrl+s[/] approves the edit   "
-    "[b]r[/] reject (type a reason, enter)   [b]g[/] regenerate   [b]s[/] skip   "
+    "[b]a[/] approve as drafted   [b]e[/] edit ([b]ctrl+s[/] approves it, [b]f7[/] selects "
+    "all)   [b]r[/] reject (type a reason, enter)   [b]g[/] regenerate   [b]s[/] skip   "
     "[b]u[/] undo the last action   [b]esc[/] cancel editing   [b]q[/] quit"
 )
 
@@ -69,6 +69,7 @@ class QueueApp(App[None]):
         self.queue = queue
         self.item: QueueItem | None = None
         self.mode = "view"  # view | edit | reject | busy
+        self._confirm: str | None = None  # a flagged edit the moderator was warned about
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=True)
@@ -156,17 +157,29 @@ class QueueApp(App[None]):
         if item is None or self.mode != "view":
             return
         self.mode = "edit"
+        self._confirm = None
         editor = self.query_one("#editor", TextArea)
         editor.text = item.text
         editor.display = True
         editor.focus()
-        self.query_one("#message", Static).update("editing: ctrl+s approves this text, esc cancels")
+        self.query_one("#message", Static).update(
+            "editing: ctrl+s approves this text, esc cancels, f7 selects all"
+        )
 
     def action_save_edit(self) -> None:
         item = self.item
         if item is None or self.mode != "edit":
             return
         text = self.query_one("#editor", TextArea).text
+        flags = self.queue.check_edit(item, text)
+        if flags and self._confirm != text:
+            # Flagged edits need a second ctrl+s: approving is the moderator's call.
+            self._confirm = text
+            listed = "; ".join(f"{f.code}: {f.reason}" for f in flags)
+            self.query_one("#message", Static).update(
+                escape(f"the edit raises {listed} — ctrl+s again to approve anyway")
+            )
+            return
         self._decide(lambda: self.queue.approve(item, text),
                      f"approved edited draft {item.draft_id}")
 
@@ -252,8 +265,11 @@ class QueueApp(App[None]):
     def _decide(self, act: Callable[[], None], done: str) -> None:
         try:
             act()
-        except QueueError as exc:
+        except ClaimLost as exc:
             self._lost(exc)
+            return
+        except QueueError as exc:  # e.g. an edit too long to post: fix it and try again
+            self.query_one("#message", Static).update(escape(str(exc)))
             return
         self.set_focus(None)
         self._advance()

@@ -20,10 +20,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
 
+from models.prompting import BrandVoice
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
 from socialbot.drafting.candidates import thread_of, topics_of
 from socialbot.drafting.drafter import DraftResult
+from socialbot.drafting.guardrails import TOO_LONG, Flag, check
 from socialbot.store import Store
 from socialbot.store.drafts import DRAFTS
 from socialbot.store.ingest import POSTS
@@ -110,6 +112,8 @@ class ModerationQueue:
     claim_timeout: float = 600.0
     clock: Clock = field(default_factory=WallClock)
     regenerate_with: Regenerate | None = None
+    #: watch -> brand voice, for checking a moderator's edit with the guardrails
+    voices: dict[str, BrandVoice] = field(default_factory=dict)
     _undo: list[_Action] = field(default_factory=list)
     _skipped: set[int] = field(default_factory=set)
     #: who holds claims: the moderator plus a per-session tag, so one person in two
@@ -178,12 +182,25 @@ class ModerationQueue:
             )
 
     # -- decisions ---------------------------------------------------------------------
+    def check_edit(self, item: QueueItem, text: str) -> list[Flag]:
+        """The guardrail flags an edited reply raises (the moderator may still approve it)."""
+        voice = self.voices.get(item.watch or "") or BrandVoice(name=item.watch or "the brand")
+        return check(text.strip(), post_text=item.post_text, platform=item.platform, voice=voice)
+
     def approve(self, item: QueueItem, text: str | None = None) -> None:
-        """Approve `item`, as drafted or with the moderator's edited `text`."""
+        """Approve `item`, as drafted or with the moderator's edited `text`.
+
+        An edit longer than the platform allows is refused (it could never be posted);
+        other guardrail flags on an edit are the moderator's call, recorded in the audit.
+        """
         approved = item.text if text is None else text.strip()
         if not approved:
             raise QueueError("an empty reply cannot be approved; reject it instead")
         edited = approved != item.text
+        flags = self.check_edit(item, approved) if edited else []
+        too_long = [f for f in flags if f.code == TOO_LONG]
+        if too_long:
+            raise QueueError(f"too long to post: {too_long[0].reason}")
         now = self.clock.now()
         with self.store.transaction() as conn:
             self._update_mine(conn, item.draft_id, now, status="pending", values={
@@ -191,7 +208,9 @@ class ModerationQueue:
                 "decided_at": now, "claimed_by": None, "claim_expires_at": None,
             })
             self._audit(conn, now, "draft.edit_approve" if edited else "draft.approve", item,
-                        {"text": approved, "edited": edited, "drafted_text": item.text})
+                        {"text": approved, "edited": edited, "drafted_text": item.text,
+                         "flags": [f.code for f in flags] if edited else
+                         [f.get("code") for f in item.flags]})
         self._undo.append(_Action("approve", item.draft_id))
         logger.info("%s approved draft %d%s for %s:%s", self.moderator, item.draft_id,
                     " (edited)" if edited else "", item.platform, item.post_id)

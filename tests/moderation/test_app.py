@@ -139,3 +139,21 @@ def test_an_empty_queue_says_so(tmp_path: Path) -> None:
     empty.dispose()
     assert "No pending drafts" in seen["post"]
     assert "nothing to undo" in seen["message"]
+
+
+def test_a_flagged_edit_needs_a_second_ctrl_s(store: Store) -> None:
+    seen: dict[str, str] = {}
+
+    async def script(app: QueueApp, pilot: Pilot[None]) -> None:
+        await pilot.press("e")
+        app.query_one("#editor").text = "See https://status.example.io"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        seen["warning"] = text_of(app, "message")
+        seen["status"] = rows(store)[1].status
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    drive(store, script)
+    assert "link" in seen["warning"] and "again" in seen["warning"]
+    assert seen["status"] == "pending"
+    assert rows(store)[1].approved_text == "See https://status.example.io"

@@ -238,3 +238,26 @@ def test_two_moderators_never_decide_the_same_draft(
         ).scalar_one()
     assert per_draft == {f"draft:{i}": 1 for i in range(1, 7)}
     assert pending == 0
+
+
+def test_an_edit_too_long_for_the_platform_is_refused(drafted: Store, clock: FakeClock) -> None:
+    queue = session(drafted, clock)
+    item = queue.next()
+    assert item
+    with pytest.raises(QueueError, match="too long"):
+        queue.approve(item, "Sorry! " * 50)
+    assert draft(drafted, item.draft_id).status == "pending"
+    queue.approve(item, "Sorry! We'll DM you.")  # the claim is still good
+
+
+def test_a_flagged_edit_may_be_approved_and_the_flags_are_audited(
+    drafted: Store, clock: FakeClock
+) -> None:
+    queue = session(drafted, clock)
+    item = queue.next()
+    assert item
+    edit = "Sorry! See https://status.example.io for updates."
+    assert [f.code for f in queue.check_edit(item, edit)] == ["link"]
+    queue.approve(item, edit)
+    [(_, action, _, detail)] = audit(drafted)
+    assert action == "draft.edit_approve" and detail["flags"] == ["link"]
