@@ -202,7 +202,7 @@ class AlertRuleConfig(_Strict):
     #: the span whose count is compared with its baseline, a multiple of [trends] bucket
     window: Duration = 3600.0
     #: a window is anomalous when a count this high has at most this tail probability
-    sensitivity: float = Field(default=1e-4, gt=0, lt=1)
+    sensitivity: float = Field(default=3e-4, gt=0, lt=1)
     #: negative_spike: the negative share must also rise this improbably (beta-binomial)
     share_sensitivity: float = Field(default=0.5, gt=0, le=1)
     #: fewer posts than this in the window never alert

@@ -104,34 +104,32 @@ def alerts(
 
 def print_alert_table(found: list[dict[str, Any]], *, title: str) -> None:
     """The alerts as a table: one row each, the rising phrases as the 'why'."""
-    table = Table(title=title)
-    for col in (
-        "id",
-        "status",
-        "watch",
-        "rule",
-        "window (UTC)",
-        "observed",
-        "baseline",
-        "score",
-        "why",
-    ):
-        table.add_column(col, overflow="fold")
-    for a in found:
-        table.add_row(
-            str(a["id"]),
-            a["status"],
-            a["watch"],
-            a["rule"],
-            f"{a['window']['start'][:16]} .. {a['window']['end'][11:16]}",
-            f"{a['observed']:.0f}",
-            f"{a['baseline']:.1f}",
-            f"{a['score']:.1e}" if a["kind"] != "threshold" else f"{a['score']:.0%}",
-            ", ".join(p["phrase"] for p in a["phrases"][:4]),
-        )
-    console.print(table)
     if not found:
-        console.print("no alerts")
+        console.print(f"{title}: none")
+        return
+    several = len({a["watch"] for a in found}) > 1
+    table = Table(title=title)
+    table.add_column("id", justify="right")
+    table.add_column("status", no_wrap=True)
+    if several:
+        table.add_column("watch", no_wrap=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("window (UTC)")
+    table.add_column("seen/expected", justify="right")
+    table.add_column("score")
+    table.add_column("why", overflow="fold", ratio=1)
+    for a in found:
+        score = f"{a['score']:.0%}" if a["kind"] == "threshold" else f"{a['score']:.0e}"
+        row = [str(a["id"]), a["status"]] + ([a["watch"]] if several else [])
+        row += [
+            a["rule"],
+            f"{a['window']['start'][5:16].replace('T', ' ')}..{a['window']['end'][11:16]}",
+            f"{a['observed']:.0f}/{a['baseline']:.1f}",
+            score,
+            ", ".join(p["phrase"] for p in a["phrases"][:3]),
+        ]
+        table.add_row(*row)
+    console.print(table)
 
 
 def report(

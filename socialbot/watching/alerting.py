@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Connection, insert, select, update
 
 from socialbot.config import AlertRuleConfig, AlertsConfig
@@ -24,7 +23,7 @@ from socialbot.watching.episodes import EpisodeState, Event, step
 from socialbot.watching.explain import representative, rising_phrases, window_posts
 from socialbot.watching.outbox import enqueue
 from socialbot.watching.series import first_bucket, load_series
-from socialbot.watching.spike import Evaluation, RuleParams, evaluate
+from socialbot.watching.spike import Counts, Evaluation, RuleParams, evaluate
 from socialbot.watching.tables import ALERT_RULE_STATE, ALERTS, ALL_TOPICS
 
 logger = logging.getLogger(__name__)
@@ -78,7 +77,7 @@ class RuleJudge:
         lookback = self.params.lookback
         origin = done - width * (lookback - 1)
         end_time = done + width * n
-        target, total = self._counts(conn, origin, end_time)
+        counts = self._counts(conn, origin, end_time)
         history_start = max(0, int((history - origin) / width))
         state = EpisodeState(
             open=state_row.open_alert_id is not None,
@@ -91,8 +90,7 @@ class RuleJudge:
         for i in range(1, n + 1):
             end = done + width * i
             ev = evaluate(
-                target,
-                total,
+                counts,
                 lookback - 1 + i,
                 self.params,
                 history_start=history_start,
@@ -110,16 +108,14 @@ class RuleJudge:
         self._save_state(conn, end_time, state, alert_id)
         return run
 
-    def _counts(
-        self, conn: Connection, start: datetime, end: datetime
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _counts(self, conn: Connection, start: datetime, end: datetime) -> Counts:
         topic = self.rule.topic or ALL_TOPICS
         everything = load_series(
             conn, self.watch, start=start, end=end, width=self.bucket, topic=topic
         )
         total = everything.total()
         if self.rule.kind == "volume_spike":
-            return total, total
+            return Counts(total, total)
         negative = load_series(
             conn,
             self.watch,
@@ -129,7 +125,7 @@ class RuleJudge:
             topic=topic,
             sentiment="negative",
         )
-        return negative.total(), total
+        return Counts(negative.total(), total)
 
     def _record(
         self,

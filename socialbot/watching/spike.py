@@ -16,12 +16,16 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from socialbot.config import AlertRuleConfig
 
 #: Jeffreys-like prior on the rate: half a post over no windows
 PRIOR_POSTS = 0.5
+#: Real counts vary more than Poisson (weekdays, news, campaigns): however long the
+#: baseline, its rate is never taken as known better than a Gamma of this shape
+#: (a relative spread of at least 1/sqrt(100) = 10%).
+MAX_SHAPE = 100.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,7 @@ class RuleParams:
     kind: str
     window: int
     buckets_per_day: int
-    sensitivity: float = 1e-4
+    sensitivity: float = 3e-4
     share_sensitivity: float = 0.5
     min_posts: int = 6
     baseline_days: int = 7
@@ -107,8 +111,13 @@ def nb_tail(observed: int, baseline_total: int, windows: int) -> float:
     if observed <= 0:
         return 1.0
     shape = baseline_total + PRIOR_POSTS
-    p = windows / (windows + 1.0)
-    return float(stats.nbinom.sf(observed - 1, shape, p))
+    rate_windows = float(windows)
+    if shape > MAX_SHAPE:  # same mean, wider spread
+        rate_windows *= MAX_SHAPE / shape
+        shape = MAX_SHAPE
+    p = rate_windows / (rate_windows + 1.0)
+    # NB(shape, p) survival P(X >= k) is the regularised incomplete beta I_{1-p}(k, shape).
+    return float(special.betainc(observed, shape, 1.0 - p))
 
 
 def share_tail(negatives: int, total: int, base_negatives: int, base_total: int) -> float:
@@ -117,16 +126,36 @@ def share_tail(negatives: int, total: int, base_negatives: int, base_total: int)
         return 1.0
     a = base_negatives + PRIOR_POSTS
     b = base_total - base_negatives + PRIOR_POSTS
-    return float(stats.betabinom.sf(negatives - 1, total, a, b))
+    x = np.arange(negatives, total + 1)
+    log_pmf = (
+        special.gammaln(total + 1) - special.gammaln(x + 1) - special.gammaln(total - x + 1)
+        + special.betaln(x + a, total - x + b) - special.betaln(a, b)
+    )
+    return float(min(1.0, np.exp(log_pmf).sum()))
 
 
 def _sum(cum: np.ndarray, start: int, end: int) -> int:
     return int(cum[end] - cum[start])
 
 
+class Counts:
+    """A rule's counts per bucket, prepared for many window sums.
+
+    `target` holds the posts the rule counts (negatives, or all posts for a
+    volume rule), `total` all posts (for the share); index 0 is the first bucket
+    the arrays cover.
+    """
+
+    def __init__(self, target: np.ndarray, total: np.ndarray) -> None:
+        self.cum_target = np.concatenate([[0], np.cumsum(target, dtype=np.int64)])
+        self.cum_total = np.concatenate([[0], np.cumsum(total, dtype=np.int64)])
+
+    def __len__(self) -> int:
+        return len(self.cum_target) - 1
+
+
 def evaluate(
-    target: np.ndarray,
-    total: np.ndarray,
+    counts: Counts,
     end: int,
     params: RuleParams,
     *,
@@ -135,12 +164,11 @@ def evaluate(
 ) -> Evaluation:
     """Judge the windows ending at bucket index `end` (exclusive).
 
-    `target` holds the counted posts per bucket (negatives, or all posts for a
-    volume rule), `total` all posts per bucket (for the share); index 0 is the
-    first bucket the arrays cover and `history_start` the first with data.
+    `history_start` is the first bucket with data: windows before it are not
+    used as baseline. `continuing` (an alert is open) judges against the daily
+    baseline only.
     """
-    cum_t = np.concatenate([[0], np.cumsum(target)])
-    cum_n = np.concatenate([[0], np.cumsum(total)])
+    cum_t, cum_n = counts.cum_target, counts.cum_total
     if params.kind == "threshold":
         return _threshold(cum_t, cum_n, end, params)
     best: Evaluation | None = None

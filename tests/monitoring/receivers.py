@@ -19,7 +19,8 @@ from typing import Any
 
 @dataclass
 class Webhook:
-    """What the receiver saw. `fail_first` requests get HTTP 500; `hold_first` hang until released."""
+    """What the receiver saw. The first `hold_first` requests hang until released,
+    the next `fail_first` get HTTP 500."""
 
     fail_first: int = 0
     hold_first: int = 0
