@@ -84,6 +84,12 @@ class PostStage(Stage):
     def _send_approved(self) -> int:
         handled = 0
         for draft in self._approved():
+            answered = self._answered_by_brand(draft)
+            if answered:
+                # Someone on the team replied by hand meanwhile: a second reply is noise.
+                self._fail(draft.id, f"not sent: the brand already replied ({answered})")
+                handled += 1
+                continue
             if self.dry_run:
                 self._dry_run(draft)
                 handled += 1
@@ -98,6 +104,22 @@ class PostStage(Stage):
             self._send(connector, draft)
             handled += 1
         return handled
+
+    def _answered_by_brand(self, draft: Outgoing) -> str | None:
+        """`@handle id` of a stored reply by one of the watch's own accounts, if any."""
+        watch = next((w for w in self.config.watch if w.name == draft.watch), None)
+        handles = sorted({h.lower().lstrip("@") for h in watch.reply.handles}) if watch else []
+        if not handles:
+            return None
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(POSTS.c.author, POSTS.c.post_id).where(
+                    POSTS.c.platform == draft.platform,
+                    POSTS.c.in_reply_to == draft.post_id,
+                    func.lower(POSTS.c.author).in_(handles),
+                ).limit(1)
+            ).first()
+        return f"@{row.author} {row.post_id}" if row else None
 
     def _approved(self) -> list[Outgoing]:
         with self.store.engine.connect() as conn:

@@ -240,3 +240,22 @@ def test_no_source_for_the_platform_fails_when_posting_for_real(
     poster(store, config, None, clock).run_batch()
     assert statuses(store) == {1: "failed"}
     store.dispose()
+
+
+def test_a_draft_the_team_answered_by_hand_meanwhile_is_not_sent(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from tests.moderation.support import add_post
+
+    config = live_config(tmp_path)
+    store = open_with(config, 1)
+    approve_all(store, clock)
+    add_post(store, "b1", "@user0 so sorry, DM us!", author="parcelly", in_reply_to="twitter0",
+             sentiment=None)
+    platform = FakePlatform()
+    poster(store, config, platform, clock).run_batch()
+    assert platform.sent == []
+    assert statuses(store) == {1: "failed"}
+    [failed] = [a for a in audit(store) if a[1] == "draft.post_failed"]
+    assert "already replied" in failed[2]["error"]
+    store.dispose()
