@@ -259,3 +259,22 @@ def test_a_draft_the_team_answered_by_hand_meanwhile_is_not_sent(
     [failed] = [a for a in audit(store) if a[1] == "draft.post_failed"]
     assert "already replied" in failed[2]["error"]
     store.dispose()
+
+
+def test_budget_and_crash_recovery_on_each_database(
+    any_store: Store, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = live_config(tmp_path, per_hour=1)
+    drafted_store(any_store, config, 2)
+    approve_all(any_store, clock)
+    platform = FakePlatform(crash_after_send=True)
+    with pytest.raises(Crash):
+        poster(any_store, config, platform, clock).run_batch()
+    clock.advance(minutes=3)
+    stage = poster(any_store, config, platform, clock)
+    stage.run_batch()  # finds the first reply; the hour's budget of 1 holds the second back
+    assert len(platform.sent) == 1
+    assert sorted(statuses(any_store).values()) == ["approved", "posted"]
+    clock.advance(minutes=60)
+    stage.run_batch()
+    assert len(platform.sent) == 2 and set(statuses(any_store).values()) == {"posted"}
