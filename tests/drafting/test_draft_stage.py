@@ -209,3 +209,27 @@ def test_on_the_demo_stream_only_complaints_and_questions_get_drafts(
     for reason in ("own_post", "retweet", "spam", "abuse", "already_replied", "not_addressed",
                    "no_need", "cooldown"):
         assert skipped.get(reason, 0) > 0, reason
+
+
+def test_two_draft_workers_share_the_work_on_each_database(
+    any_store: Store, tmp_path: Path
+) -> None:
+    import threading
+
+    from socialbot.store.engine import create_store_engine
+
+    config = reply_config(tmp_path, drafting={"batch_size": 2})
+    for i in range(12):
+        add_post(any_store, str(i), f"@parcelly order {i} is late", author=f"u{i}", minutes=i)
+    other = Store(create_store_engine(any_store.engine.url.render_as_string(hide_password=False)))
+    generators = [EchoGenerator(), EchoGenerator()]
+    workers = [stage(any_store, config, generators[0]), stage(other, config, generators[1])]
+    threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    other.dispose()
+    drafted = [r.text for g in generators for reqs, _ in g.calls for r in reqs]
+    assert sorted(drafted) == sorted(f"@parcelly order {i} is late" for i in range(12))
+    assert len(drafts(any_store)) == 12
