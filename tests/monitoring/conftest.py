@@ -94,3 +94,46 @@ def add_post(
     for topic in topics or ("other",):
         conn.execute(insert(POST_TOPICS).values(post_pk=pk, topic=topic, score=0.8))
     return int(pk)
+
+
+def add_posts(conn: Any, posts: list[tuple[datetime, str, str]], *, topic: str) -> None:
+    """Insert many (created_at, sentiment, text) posts of one topic with their predictions."""
+    now = datetime.now(timezone.utc)
+    rows = [
+        {
+            "platform": "twitter",
+            "post_id": f"b{i}",
+            "source": "test",
+            "watch": "acme",
+            "text": f"{text} {i}",
+            "created_at": at,
+            "ingested_at": at,
+            "url": f"https://x.com/u/status/b{i}",
+        }
+        for i, (at, _, text) in enumerate(posts)
+    ]
+    pks = [
+        r[0]
+        for r in conn.execute(
+            insert(POSTS).returning(POSTS.c.id, sort_by_parameter_order=True), rows
+        )
+    ]
+    p_neg = {"negative": 0.9, "neutral": 0.1, "positive": 0.05}
+    conn.execute(
+        insert(PREDICTIONS),
+        [
+            {
+                "post_pk": pk,
+                "sentiment": s,
+                "p_negative": p_neg[s],
+                "p_neutral": 0.05,
+                "p_positive": 0.05,
+                "topics": "[]",
+                "model_version": "test",
+                "watch": "acme",
+                "classified_at": now,
+            }
+            for pk, (_, s, _) in zip(pks, posts, strict=True)
+        ],
+    )
+    conn.execute(insert(POST_TOPICS), [{"post_pk": pk, "topic": topic, "score": 0.8} for pk in pks])
