@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 MODEL_DIR_NAME = "sentiment-minilm"
 _METRIC_LINE = re.compile(r"(accuracy|macro[\s_-]*f1|f1|recall|precision)", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(\.\d+)?%?")
+_NUMBER = re.compile(r"\d*\.\d+|\d+(\.\d+)?\s*%")
 
 
 @dataclass
@@ -69,13 +69,26 @@ def read_accuracy(folder: Path | None = None) -> ModelAccuracy:
             return ModelAccuracy(source=str(path), rows=rows)
     card = folder / "MODEL_CARD.md"
     if card.is_file():
-        lines = [
-            line.strip().strip("|").strip()
-            for line in card.read_text(encoding="utf-8").splitlines()
-            if _METRIC_LINE.search(line) and _NUMBER.search(line)
-        ]
-        return ModelAccuracy(source=str(card), quoted=lines[:20])
+        return ModelAccuracy(source=str(card), quoted=metric_lines(card.read_text("utf-8"))[:20])
     return ModelAccuracy()
+
+
+def metric_lines(markdown: str) -> list[str]:
+    """Lines stating a metric with a number, and whole tables whose header names one."""
+    out: list[str] = []
+    in_table = table_has_metric = False
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("|"):
+            if not in_table:  # the header row decides for the whole table
+                in_table, table_has_metric = True, bool(_METRIC_LINE.search(stripped))
+            if table_has_metric and not set(stripped) <= set("|-: "):
+                out.append(" | ".join(c.strip() for c in stripped.strip("|").split("|")))
+            continue
+        in_table = False
+        if _METRIC_LINE.search(stripped) and _NUMBER.search(stripped):
+            out.append(stripped.lstrip("-* "))
+    return out
 
 
 def _metric_dicts(data: Any, path: str) -> Any:

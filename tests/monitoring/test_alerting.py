@@ -44,10 +44,10 @@ def _stage(
     store: Store,
     clock: StreamClock,
     *rules: AlertRuleConfig,
-    settings: AlertsConfig = AlertsConfig(),
+    settings: AlertsConfig | None = None,
 ) -> AlertsStage:
     judges = [
-        RuleJudge("acme", r, bucket=900, settings=settings, channels=["ops", "mail"]) for r in rules
+        RuleJudge("acme", r, bucket=900, settings=settings or AlertsConfig(), channels=["ops", "mail"]) for r in rules
     ]
     return AlertsStage(store, judges, clock=clock)
 
