@@ -47,7 +47,10 @@ def _stage(
     settings: AlertsConfig | None = None,
 ) -> AlertsStage:
     judges = [
-        RuleJudge("acme", r, bucket=900, settings=settings or AlertsConfig(), channels=["ops", "mail"]) for r in rules
+        RuleJudge(
+            "acme", r, bucket=900, settings=settings or AlertsConfig(), channels=["ops", "mail"]
+        )
+        for r in rules
     ]
     return AlertsStage(store, judges, clock=clock)
 

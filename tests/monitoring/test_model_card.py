@@ -11,14 +11,25 @@ from socialbot.report.model_card import read_accuracy
 def test_metrics_json_next_to_the_card_wins(tmp_path: Path) -> None:
     (tmp_path / "MODEL_CARD.md").write_text("# card\nAccuracy: 0.50 on something else\n")
     (tmp_path / "classifier.json").write_text(json.dumps({"accuracy": 0.1}))  # not metrics
-    (tmp_path / "metrics.json").write_text(json.dumps({
-        "test": {"rows": 600, "accuracy": 0.871, "macro_f1": 0.842,
-                 "per_class": {"negative": {"f1": 0.9}}},
-        "demo": {"accuracy": 0.93},
-    }))
+    (tmp_path / "metrics.json").write_text(
+        json.dumps(
+            {
+                "test": {
+                    "rows": 600,
+                    "accuracy": 0.871,
+                    "macro_f1": 0.842,
+                    "per_class": {"negative": {"f1": 0.9}},
+                },
+                "demo": {"accuracy": 0.93},
+            }
+        )
+    )
     acc = read_accuracy(tmp_path)
     assert acc.measured and acc.source and acc.source.endswith("metrics.json")
-    assert dict(acc.rows) == {"test": {"accuracy": 0.871, "macro_f1": 0.842}, "demo": {"accuracy": 0.93}}
+    assert dict(acc.rows) == {
+        "test": {"accuracy": 0.871, "macro_f1": 0.842},
+        "demo": {"accuracy": 0.93},
+    }
 
 
 def test_without_json_the_cards_metric_lines_are_quoted(tmp_path: Path) -> None:
