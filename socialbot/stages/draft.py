@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select, update
 from models.prompting import DraftRequest
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
-from socialbot.drafting.candidates import last_drafted, thread_of, undecided_posts
+from socialbot.drafting.candidates import last_drafted, thread_of, topics_of, undecided_posts
 from socialbot.drafting.drafter import DraftGenerator, DraftResult, draft_replies
 from socialbot.drafting.policy import brand_voice, decide
 from socialbot.stages.base import Stage, StageContext
@@ -172,11 +172,10 @@ class DraftStage(Stage):
         return [(r.post_pk, r.watch) for r in rows]
 
     def _request(self, conn: Connection, post_pk: int) -> DraftRequest:
-        from socialbot.drafting.candidates import topics_of
-
         post = conn.execute(
             select(POSTS, PREDICTIONS.c.sentiment, PREDICTIONS.c.topics)
-            .join(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
+            # outer: `socialbot reclassify` may be replacing the prediction right now
+            .outerjoin(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
             .where(POSTS.c.id == post_pk)
         ).one()
         thread = thread_of(conn, post.platform, post.in_reply_to)
