@@ -136,59 +136,49 @@ class RuleJudge:
         ev: Evaluation,
         now: datetime,
     ) -> int:
+        """Write what `event` changes; queue a delivery for the events people are told about.
+
+        The alert always shows its strongest window so far (observed, baseline,
+        score, posts, phrases); an update with a stronger window refreshes them
+        without being sent again unless it doubles the count ("escalated").
+        """
         window_start = end - timedelta(seconds=self.bucket * ev.window_buckets)
         values: dict[str, Any] = {"updated_at": utcnow()}
-        if event in ("opened", "escalated"):
+        current = (
+            None if alert_id is None
+            else conn.execute(select(ALERTS).where(ALERTS.c.id == alert_id)).one()
+        )
+        if current is None or (event != "resolved" and ev.observed > current.observed):
             detail = self._detail(conn, ev, window_start, end)
-            detail["opened_at"] = end.isoformat()
-            if alert_id is not None:  # escalated: keep when it was first raised
-                previous = conn.execute(select(ALERTS.c.detail).where(ALERTS.c.id == alert_id))
-                detail["opened_at"] = json.loads(previous.scalar_one()).get("opened_at")
+            detail["opened_at"] = (
+                end.isoformat() if current is None else json.loads(current.detail).get("opened_at")
+            )
             values |= {
-                "window_start": window_start,
-                "window_end": end,
-                "observed": float(ev.observed),
-                "baseline": float(ev.expected),
-                "score": ev.score,
-                "peak": float(ev.observed),
+                "window_start": window_start, "window_end": end, "observed": float(ev.observed),
+                "baseline": float(ev.expected), "score": ev.score, "peak": float(ev.observed),
                 "detail": json.dumps(detail),
             }
-        if event == "opened":
+        if current is None:
             values |= {
-                "watch": self.watch,
-                "rule": self.label,
-                "kind": self.rule.kind,
-                "topic": self.rule.topic,
-                "status": "open",
-                "started_at": window_start,
-                "revision": 1,
-                "created_at": utcnow(),
+                "watch": self.watch, "rule": self.label, "kind": self.rule.kind,
+                "topic": self.rule.topic, "status": "open", "started_at": window_start,
+                "revision": 1, "created_at": utcnow(),
             }
             alert_id = int(
                 conn.execute(insert(ALERTS).values(**values).returning(ALERTS.c.id)).scalar_one()
             )
             logger.info(
                 "alert opened: %s/%s %d posts in %s..%s vs baseline %.1f (p=%.1e)",
-                self.watch,
-                self.label,
-                ev.observed,
-                window_start.isoformat(),
-                end.isoformat(),
-                ev.expected,
-                ev.score,
+                self.watch, self.label, ev.observed, window_start.isoformat(), end.isoformat(),
+                ev.expected, ev.score,
             )
         else:
-            assert alert_id is not None
-            if event == "updated":
-                values["peak"] = max(
-                    float(ev.observed),
-                    conn.execute(select(ALERTS.c.peak).where(ALERTS.c.id == alert_id)).scalar_one(),
-                )
             if event in ("escalated", "resolved"):
                 values["revision"] = ALERTS.c.revision + 1
             if event == "resolved":
                 values |= {"status": "resolved", "resolved_at": end}
-            conn.execute(update(ALERTS).where(ALERTS.c.id == alert_id).values(**values))
+            conn.execute(update(ALERTS).where(ALERTS.c.id == current.id).values(**values))
+        assert alert_id is not None
         if event in DELIVERED and not self.settings.dry_run:
             enqueue(conn, alert_id, event, self.channels, now=utcnow(), settings=self.settings)
         return alert_id

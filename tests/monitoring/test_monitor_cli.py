@@ -78,7 +78,9 @@ def test_trends_rejects_a_bucket_finer_than_stored(demo_cfg: Path) -> None:
 
 def test_alerts_lists_newest_first_and_explains(demo_cfg: Path) -> None:
     alerts = json.loads(_run(demo_cfg, "alerts", "--json"))
-    assert [a["rule"] for a in alerts] == ["negative_spike:delivery", "volume_spike:all"]
+    assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery", "volume_spike:all"]
+    starts = [(a["started_at"], a["id"]) for a in alerts]
+    assert starts == sorted(starts, reverse=True)  # newest first
     table = _run(demo_cfg, "alerts")
     assert "negative_spike:delivery" in table and "resolved" in table
     full = _run(demo_cfg, "alerts", "--id", str(alerts[0]["id"]))
