@@ -278,3 +278,27 @@ def test_budget_and_crash_recovery_on_each_database(
     clock.advance(minutes=60)
     stage.run_batch()
     assert len(platform.sent) == 2 and set(statuses(any_store).values()) == {"posted"}
+
+
+def test_reply_connectors_come_from_the_sources_of_that_platform(tmp_path: Path) -> None:
+    from socialbot.config import SourceConfig
+    from socialbot.stages.post import SourceConnectors
+
+    config = reply_config(tmp_path, source=[
+        {"name": "replay", "kind": "replay", "watch": "parcelly", "path": "x.jsonl"},
+        {"name": "x-other", "kind": "twitter", "query": "boxwise"},
+        {"name": "x-parcelly", "kind": "twitter", "watch": "parcelly", "query": "parcelly"},
+    ])
+    built: list[str] = []
+
+    def build(source: SourceConfig) -> Connector:
+        built.append(source.name)
+        return FakePlatform()
+
+    connectors = SourceConnectors(list(config.source), build)
+    first = connectors("twitter", "parcelly")
+    assert connectors("twitter", "parcelly") is first  # built once
+    assert connectors("twitter", "elsewhere") is not None  # any twitter source will do
+    assert connectors("reddit", "parcelly") is None
+    assert built == ["x-parcelly", "x-other"]
+    connectors.close()
