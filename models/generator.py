@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -157,6 +158,7 @@ class ReplyGenerator:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        started = time.monotonic()
         if threads:
             torch.set_num_threads(threads)
         device = pick_device(device)
@@ -183,6 +185,9 @@ class ReplyGenerator:
                 logger.warning("no fine-tuned adapter at %s; using the base model", adapter_dir)
             else:
                 raise GeneratorError(f"{adapter_dir} holds no LoRA adapter")
+        logger.info(
+            "loaded generator %s on %s in %.1f s", version, device, time.monotonic() - started
+        )
         return cls(model.to(device), tokenizer, version=version)
 
     @property
