@@ -149,7 +149,9 @@ class RuleJudge:
             else conn.execute(select(ALERTS).where(ALERTS.c.id == alert_id)).one()
         )
         if current is None or (event != "resolved" and ev.observed > current.observed):
-            detail = self._detail(conn, ev, window_start, end)
+            # The baseline ends where the incident began, so it never explains itself.
+            began = window_start if current is None else current.started_at
+            detail = self._detail(conn, ev, window_start, end, baseline_end=began)
             detail["opened_at"] = (
                 end.isoformat() if current is None else json.loads(current.detail).get("opened_at")
             )
@@ -184,20 +186,21 @@ class RuleJudge:
         return alert_id
 
     def _detail(
-        self, conn: Connection, ev: Evaluation, start: datetime, end: datetime
+        self, conn: Connection, ev: Evaluation, start: datetime, end: datetime, *,
+        baseline_end: datetime,
     ) -> dict[str, Any]:
         negative = self.rule.kind != "volume_spike"
         posts = window_posts(
             conn, self.watch, topic=self.rule.topic, negative_only=negative, start=start, end=end
         )
-        base_start = start - timedelta(days=self.rule.baseline_days)
+        base_start = baseline_end - timedelta(days=self.rule.baseline_days)
         baseline = window_posts(
             conn,
             self.watch,
             topic=self.rule.topic,
             negative_only=negative,
             start=base_start,
-            end=start,
+            end=baseline_end,
             limit=3000,
             newest_first=True,
         )
