@@ -41,11 +41,10 @@ class Frame:
 
 
 def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
+    """The top of the y axis: four equal, round steps covering `value`."""
     for step in (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000):
         if value <= step * 4:
-            return float(step * int(np.ceil(value / step)))
+            return float(step * 4)
     return float(value)
 
 

@@ -276,10 +276,10 @@ def representative(
 ) -> list[dict[str, Any]]:
     """The posts that best show the incident: most negative, then most rising phrases.
 
-    Near-identical texts (retweets, copy-paste) are shown once.
+    Near-identical texts (retweets, copy-paste, one template) are shown once.
     """
     weights = {p.phrase: p.z for p in rising}
-    seen: set[str] = set()
+    shown: list[set[str]] = []
     ranked = sorted(
         posts,
         key=lambda r: (
@@ -291,10 +291,10 @@ def representative(
     )
     out = []
     for r in ranked:
-        key = " ".join(w for w in tokens(r.text) if not w.startswith("@") and w != "rt")[:80]
-        if key in seen:
-            continue
-        seen.add(key)
+        words = {w for w in tokens(r.text) if not w.startswith("@") and w != "rt"}
+        if any(len(words & other) >= 0.6 * len(words | other) for other in shown):
+            continue  # a retweet or near copy of a post already shown
+        shown.append(words)
         out.append(
             {
                 "platform": r.platform,
