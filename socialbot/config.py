@@ -301,6 +301,8 @@ class AlertsConfig(_Strict):
 
     #: a bucket is judged this long after it closes, so late posts are counted
     settle: Duration = 120.0
+    #: ... and once every post in it is classified and counted, waiting at most this long
+    max_wait: Duration = 3600.0
     #: record alerts but deliver none: nothing is queued and the deliver stage does not
     #: run (`socialbot replay --dry-run-alerts` sets it)
     dry_run: StrictBool = False

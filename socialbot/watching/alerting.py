@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 from socialbot.config import AlertRuleConfig, AlertsConfig
 from socialbot.store.ingest import _insert
 from socialbot.store.types import utcnow
-from socialbot.watching.counting import bucket_start
+from socialbot.watching.counting import bucket_start, oldest_uncounted
 from socialbot.watching.episodes import EpisodeState, Event, step
 from socialbot.watching.explain import representative, rising_phrases, window_posts
 from socialbot.watching.outbox import enqueue
@@ -71,6 +71,10 @@ class RuleJudge:
         done = state_row.evaluated_until
         width = timedelta(seconds=self.bucket)
         last_closed = bucket_start(now - timedelta(seconds=self.settings.settle), self.bucket)
+        waiting = oldest_uncounted(conn, since=done)
+        if waiting is not None and now - waiting < timedelta(seconds=self.settings.max_wait):
+            # A bucket is judged on all of its posts: wait for classify and trends to catch up.
+            last_closed = min(last_closed, bucket_start(waiting, self.bucket))
         n = min(int((last_closed - done) / width), max_windows)
         if n <= 0:
             return run

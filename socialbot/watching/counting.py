@@ -75,6 +75,20 @@ def pending_count(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def oldest_uncounted(conn: Connection, *, since: datetime) -> datetime | None:
+    """When the oldest post from `since` on that is not yet in the buckets was written.
+
+    Posts without a prediction count as not yet counted: the alerts stage waits
+    for them so a bucket is never judged on half of its posts.
+    """
+    query = (
+        select(func.min(POSTS.c.created_at))
+        .outerjoin(TREND_COUNTED, TREND_COUNTED.c.post_pk == POSTS.c.id)
+        .where(POSTS.c.created_at >= since, TREND_COUNTED.c.post_pk.is_(None))
+    )
+    return conn.execute(query).scalar_one()
+
+
 def _uncounted() -> Any:
     return or_(
         TREND_COUNTED.c.post_pk.is_(None),

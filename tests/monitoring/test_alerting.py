@@ -6,13 +6,14 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from socialbot.clock import StreamClock
 from socialbot.config import AlertRuleConfig, AlertsConfig
 from socialbot.stages.alerts import AlertsStage
 from socialbot.stages.trends import TrendsStage
 from socialbot.store import Store
+from socialbot.store.ingest import POSTS
 from socialbot.watching.alerting import RuleJudge
 from socialbot.watching.tables import ALERT_RULE_STATE, OUTBOX
 from socialbot.watching.views import list_alerts
@@ -127,3 +128,33 @@ def test_a_threshold_rule_fires_on_a_high_negative_share(store: Store) -> None:
 def list_alerts_of(store: Store) -> list[dict]:  # type: ignore[type-arg]
     with store.reading() as conn:
         return list_alerts(conn)
+
+
+def test_buckets_wait_for_their_posts_to_be_classified(store: Store) -> None:
+    _fill(store)
+    _drain(TrendsStage(store, bucket=900))
+    late = T0 + timedelta(days=8, hours=3, minutes=20)
+    with store.transaction() as conn:  # ingested, not yet classified
+        conn.execute(
+            insert(POSTS).values(
+                platform="twitter",
+                post_id="late",
+                source="t",
+                watch="acme",
+                text="late",
+                created_at=late,
+                ingested_at=late,
+            )
+        )
+    clock = StreamClock(late + timedelta(minutes=30))
+    stage = _stage(store, clock, AlertRuleConfig(kind="volume_spike"))
+    _drain(stage)
+    with store.reading() as conn:
+        assert conn.execute(
+            select(ALERT_RULE_STATE.c.evaluated_until)
+        ).scalar_one() == late.replace(minute=15)
+    clock.advance(late + timedelta(hours=1, minutes=5))  # classify is down: stop waiting
+    _drain(stage)
+    with store.reading() as conn:
+        until = conn.execute(select(ALERT_RULE_STATE.c.evaluated_until)).scalar_one()
+    assert until == late.replace(minute=0) + timedelta(hours=1, minutes=15)
