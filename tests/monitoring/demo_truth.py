@@ -42,9 +42,30 @@ def truth() -> dict[tuple[str, str], tuple[str, str | None]]:
     return {(it.platform, it.id): (it.sentiment, it.topic) for it in gen.Builder().build()}
 
 
-def label_posts(store: Store, *, version: str = "demo-truth") -> int:
-    """Write a prediction for every stored post without one, from the ground truth."""
-    labels = truth()
+def noisy(labels: dict[tuple[str, str], tuple[str, str | None]], error: float, seed: int):  # type: ignore[no-untyped-def]
+    """The ground truth with `error` of sentiments and of topics replaced at random,
+    roughly what a classifier with (1 - error) accuracy would give."""
+    import random
+
+    rng = random.Random(seed)
+    topics = [None, "delivery", "billing", "product_quality", "customer_service", "app_bugs"]
+    out = {}
+    for key in sorted(labels):
+        sentiment, topic = labels[key]
+        if rng.random() < error:
+            sentiment = rng.choice([s for s in PROBS if s != sentiment])
+        if rng.random() < error:
+            topic = rng.choice([t for t in topics if t != topic])
+        out[key] = (sentiment, topic)
+    return out
+
+
+def label_posts(
+    store: Store, *, version: str = "demo-truth", error: float = 0.0, seed: int = 0
+) -> int:
+    """Write a prediction for every stored post without one, from the ground truth
+    (with `error` of the labels scrambled, to mimic an imperfect classifier)."""
+    labels = noisy(truth(), error, seed) if error else truth()
     with store.transaction() as conn:
         rows = conn.execute(
             select(POSTS.c.id, POSTS.c.platform, POSTS.c.post_id, POSTS.c.watch)
@@ -84,11 +105,15 @@ class TruthClassifyStage(Stage):
     kind = "classify"
     name = "classify"
 
+    #: set by tests: the share of labels to scramble, and the seed
+    error: float = 0.0
+    seed: int = 0
+
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def run_batch(self) -> int:
-        return label_posts(self.store)
+        return label_posts(self.store, error=self.error, seed=self.seed)
 
 
 def build_truth_stages(ctx: StageContext) -> list[Stage]:

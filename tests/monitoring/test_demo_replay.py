@@ -107,3 +107,21 @@ def test_dry_run_alerts_prints_them_and_queues_nothing(tmp_path: Path) -> None:
     table = CliRunner().invoke(app, [*args, "--from-start"])  # already raised: nothing new
     assert table.exit_code == 0, table.output
     assert "would raise (0)" in table.output
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_imperfect_classifier_still_gives_one_alert_per_rule(
+    demo_store: tuple[Config, Store], monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """15% of sentiments and 15% of topics wrong, at random: the incident still stands out."""
+    from tests.monitoring import demo_truth
+
+    monkeypatch.setattr(demo_truth.TruthClassifyStage, "error", 0.15)
+    monkeypatch.setattr(demo_truth.TruthClassifyStage, "seed", seed)
+    cfg, store = demo_store
+    alerts = _replay(cfg, store)
+    assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery", "volume_spike:all"]
+    for alert in alerts:
+        assert (
+            INCIDENT_START < datetime.fromisoformat(alert["opened_at"]) <= INCIDENT_START + 2 * HOUR
+        )
