@@ -70,7 +70,9 @@ class DraftStage(Stage):
         return self._generator
 
     def run_batch(self) -> int:
-        return self.decide_batch() + self.draft_batch()
+        # Deciding is cheap and makes `drafts --why` answer for every post at once;
+        # drafting (slow, model-bound) only starts when no post waits for a decision.
+        return self.decide_batch() or self.draft_batch()
 
     # -- (1) policy ----------------------------------------------------------------
     def decide_batch(self, limit: int = DECIDE_BATCH) -> int:

@@ -144,8 +144,10 @@ def test_a_crash_while_generating_is_drafted_again_once_the_claim_expires(
             raise RuntimeError("killed mid-generation")
 
     clock = FakeClock()
+    dying = stage(store, config, Crashing(), clock)
+    assert dying.run_batch() == 1  # the policy's decision comes first, in its own batch
     with pytest.raises(RuntimeError):
-        stage(store, config, Crashing(), clock).run_batch()
+        dying.run_batch()
     assert drafts(store) == []
     restarted = stage(store, config, EchoGenerator(), clock)
     assert drain(restarted) == 0  # still claimed by the dead worker
