@@ -221,7 +221,7 @@ class RuleJudge:
             "baseline_share": ev.baseline_share,
             "share_score": ev.share_score,
             "sensitivity": self.rule.sensitivity,
-            "posts": representative(posts, rising),
+            "posts": representative(posts, rising, negative_first=negative),
             "phrases": [
                 {
                     "phrase": r.phrase,

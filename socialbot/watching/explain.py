@@ -272,23 +272,28 @@ def _watch_clause(watch: str) -> Any:
 
 
 def representative(
-    posts: Iterable[Any], rising: Sequence[RisingPhrase], *, top: int = 5
+    posts: Iterable[Any],
+    rising: Sequence[RisingPhrase],
+    *,
+    top: int = 5,
+    negative_first: bool = True,
 ) -> list[dict[str, Any]]:
-    """The posts that best show the incident: most negative, then most rising phrases.
+    """The posts that best show the incident.
 
-    Near-identical texts (retweets, copy-paste, one template) are shown once.
+    For negative rules: the most negative posts, ties broken by how many rising
+    phrases they use; for volume rules the phrases come first. Near-identical
+    texts (retweets, copy-paste, one template) are shown once.
     """
     weights = {p.phrase: p.z for p in rising}
     shown: list[set[str]] = []
-    ranked = sorted(
-        posts,
-        key=lambda r: (
-            -round(float(r.p_negative), 3),
-            -sum(weights.get(ph, 0.0) for ph in phrases(r.text)),
-            r.created_at,
-            r.id,
-        ),
-    )
+
+    def rank(r: Any) -> tuple[float, float, datetime, int]:
+        negativity = -round(float(r.p_negative), 3)
+        rise = -sum(weights.get(ph, 0.0) for ph in phrases(r.text))
+        first, second = (negativity, rise) if negative_first else (rise, negativity)
+        return (first, second, r.created_at, r.id)
+
+    ranked = sorted(posts, key=rank)
     out = []
     for r in ranked:
         words = {w for w in tokens(r.text) if not w.startswith("@") and w != "rt"}
