@@ -21,6 +21,8 @@ _INTERROGATIVE = re.compile(
     r"any(?:one|body)?|has|have)(?![\w'])",
     re.IGNORECASE,
 )
+#: Openings that look like questions but introduce a statement ("can we talk about how ...").
+_RHETORICAL = re.compile(r"^(?:can we (?:just )?talk ab(?:ou)?t|who else)\b", re.IGNORECASE)
 _LEADING_MENTIONS = re.compile(r"^(?:\s*[@u]/?\w+[,:]?\s+)+", re.IGNORECASE)
 
 
@@ -70,7 +72,8 @@ def is_question(text: str) -> bool:
     """A question mark, or a sentence opening with a question word ("how do I ...")."""
     if "?" in text:
         return True
-    return bool(_INTERROGATIVE.match(_LEADING_MENTIONS.sub("", text.strip())))
+    opening = _LEADING_MENTIONS.sub("", text.strip())
+    return bool(_INTERROGATIVE.match(opening)) and not _RHETORICAL.match(opening)
 
 
 def addressed_how(candidate: Candidate, policy: ReplyPolicyConfig) -> str | None:

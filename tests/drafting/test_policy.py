@@ -101,7 +101,8 @@ def test_not_spam(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("where is my order?", True), ("@parcelly how do I cancel", True),
-     ("Can't relate tbh, cheaper than boxwise", False), ("my order is late", False)],
+     ("Can't relate tbh, cheaper than boxwise", False), ("my order is late", False),
+     ("can we talk abt how @parcelly is always on time", False)],
 )
 def test_is_question(text: str, expected: bool) -> None:
     assert is_question(text) is expected
