@@ -125,3 +125,17 @@ def test_an_imperfect_classifier_still_gives_one_alert_per_rule(
         assert (
             INCIDENT_START < datetime.fromisoformat(alert["opened_at"]) <= INCIDENT_START + 2 * HOUR
         )
+
+
+def test_the_demo_gives_the_same_alerts_on_postgresql(any_store: Store, tmp_path: Path) -> None:
+    cfg = demo_config(tmp_path)  # its stages; the posts and alerts live in `any_store`
+    alerts = _replay(cfg, any_store)
+    assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery", "volume_spike:all"]
+    reference = open_store(cfg)
+    try:
+        expected = _replay(cfg, reference)
+    finally:
+        reference.dispose()
+    assert [(a["rule"], a["opened_at"], a["observed"], a["phrases"]) for a in alerts] == [
+        (a["rule"], a["opened_at"], a["observed"], a["phrases"]) for a in expected
+    ]
