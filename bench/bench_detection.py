@@ -27,6 +27,7 @@ PER_DAY = 96
 
 
 OVERRIDES: dict[str, float] = {}
+DAY_SPREAD = [0.0]
 
 
 def params_for(kind: str) -> tuple[RuleParams, int]:
@@ -39,7 +40,7 @@ def quiet(kind: str, peak: float, days: int, seed: int) -> tuple[int, float]:
     params, cooldown = params_for(kind)
     rng = np.random.default_rng(seed)
     share = 0.3 if kind == "negative_spike" else 1.0
-    stream = synthetic_stream(rng, days, peak_per_hour=peak, share=share)
+    stream = synthetic_stream(rng, days, peak_per_hour=peak, share=share, day_spread=DAY_SPREAD[0])
     raised = scan(stream, params, cooldown_buckets=cooldown, start=PER_DAY)
     return len(raised), days - 1
 
@@ -55,7 +56,9 @@ def incidents(kind: str, peak: float, multiplier: float, runs: int, seed: int) -
         day = int(rng.integers(7, 14))  # a week or two of history first
         start = day * PER_DAY + int(rng.integers(8 * 4, 20 * 4))  # 08:00-20:00
         inc = Incident(start, length, multiplier)
-        stream = synthetic_stream(rng, day + 2, peak_per_hour=peak, share=share, incidents=[inc])
+        stream = synthetic_stream(
+            rng, day + 2, peak_per_hour=peak, share=share, incidents=[inc], day_spread=DAY_SPREAD[0]
+        )
         raised = scan(stream, params, cooldown_buckets=cooldown, start=start - PER_DAY)
         hits = [r for r in raised if start < r.opened <= start + length + 4]
         stray += len(raised) - len(hits[:1])
@@ -75,7 +78,14 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=200, help="planted incidents per case")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sensitivity", type=float, help="override the default sensitivity")
+    parser.add_argument(
+        "--day-spread",
+        type=float,
+        default=0.0,
+        help="relative day-to-day level variation (e.g. 0.2), for over-dispersed counts",
+    )
     args = parser.parse_args()
+    DAY_SPREAD[0] = args.day_spread
     if args.sensitivity:
         OVERRIDES["sensitivity"] = args.sensitivity
     started = time.perf_counter()
@@ -83,7 +93,8 @@ def main() -> None:
     print(
         f"settings: window {rule.window / 3600:g}h (and twice that), "
         f"sensitivity {rule.sensitivity:g}, "
-        f"min_posts {rule.min_posts}, cooldown {rule.cooldown / 3600:g}h, 15m buckets"
+        f"min_posts {rule.min_posts}, cooldown {rule.cooldown / 3600:g}h, 15m buckets, "
+        f"day-to-day spread {args.day_spread:.0%}"
     )
     print(
         f"\n{'rule':<16}{'peak/h':>7}{'false/week':>12}{'false/month':>13}"

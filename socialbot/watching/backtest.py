@@ -80,12 +80,19 @@ def synthetic_stream(
     share: float = 1.0,
     incidents: list[Incident] = (),  # type: ignore[assignment]
     bucket: float = 900,
+    day_spread: float = 0.0,
 ) -> Stream:
     """Poisson counts around `expected_rate`; the counted posts are `share` of all posts.
 
-    Incidents add counted posts only (a negative surge), so the share rises too.
+    `day_spread` > 0 makes each day's level vary (log-normal, that relative spread),
+    as news and campaigns do, so counts are over-dispersed. Incidents add counted
+    posts only (a negative surge), so the share rises too.
     """
     rate = expected_rate(days, peak_per_hour=peak_per_hour, bucket=bucket)
+    if day_spread:
+        per_day = int(86400 // bucket)
+        level = rng.lognormal(-(day_spread**2) / 2, day_spread, size=days)
+        rate = rate * np.repeat(level, per_day)
     boosted = rate.copy()
     for inc in incidents:
         boosted[inc.start : inc.start + inc.length] *= inc.multiplier

@@ -26,6 +26,8 @@ PRIOR_POSTS = 0.5
 #: baseline, its rate is never taken as known better than a Gamma of this shape
 #: (a relative spread of at least 1/sqrt(100) = 10%).
 MAX_SHAPE = 100.0
+#: pseudo-posts added to both sides of today's level ratio, so a few posts do not move it
+LEVEL_PRIOR = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,7 @@ class RuleParams:
     share_sensitivity: float = 0.5
     min_posts: int = 6
     baseline_days: int = 7
-    recent_windows: int = 6
+    recent_buckets: int = 24
     min_history: int = 96
     above: float | None = None
 
@@ -54,7 +56,7 @@ class RuleParams:
             share_sensitivity=rule.share_sensitivity,
             min_posts=rule.min_posts,
             baseline_days=rule.baseline_days,
-            recent_windows=max(1, int(rule.recent // rule.window)),
+            recent_buckets=max(1, int(rule.recent // bucket)),
             min_history=math.ceil(rule.min_history / bucket),
             above=rule.above,
         )
@@ -62,10 +64,7 @@ class RuleParams:
     @property
     def lookback(self) -> int:
         """How many buckets before a window's end the detector may read."""
-        longest = 2 * self.window
-        return (
-            max(self.baseline_days * self.buckets_per_day, self.recent_windows * longest) + longest
-        )
+        return self.baseline_days * self.buckets_per_day + self.recent_buckets + 2 * self.window
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +79,11 @@ class Evaluation:
     score: float
     seasonal_mean: float | None = None
     seasonal_windows: int = 0
-    recent_mean: float | None = None
-    recent_windows: int = 0
+    #: today's level against the same hours on previous days, from the span before the window
+    level: float | None = None
+    recent_posts: int | None = None
+    recent_usual: float | None = None
+    recent_hours: float = 0.0
     share: float | None = None
     baseline_share: float | None = None
     share_score: float | None = None
@@ -95,18 +97,21 @@ class Evaluation:
                 f"same hours on {self.seasonal_windows} previous day(s): "
                 f"mean {self.seasonal_mean:.2f}"
             )
-        if self.recent_windows:
+        if self.level is not None and self.seasonal_mean is not None:
             parts.append(
-                f"{self.recent_windows} window(s) just before: mean {self.recent_mean:.2f}"
+                f"the {self.recent_hours:g}h before had {self.recent_posts} posts vs "
+                f"{self.recent_usual:.1f} usually (level x{self.level:.2f}, so "
+                f"{self.seasonal_mean * self.level:.2f} expected today)"
             )
         text = "; ".join(parts) or "no history"
         return (
             f"{text}. Score = negative-binomial tail probability P(count >= {self.observed}) "
-            "under a Gamma-Poisson baseline (the larger of the two probabilities)"
+            "under a Gamma-Poisson model of that baseline (the larger of the two), "
+            "doubled for testing two window lengths"
         )
 
 
-def nb_tail(observed: int, baseline_total: int, windows: int) -> float:
+def nb_tail(observed: int, baseline_total: float, windows: int) -> float:
     """P(X >= observed) for a window whose rate was seen as `baseline_total` over `windows`."""
     if observed <= 0:
         return 1.0
@@ -213,29 +218,28 @@ def _spike(
     start = max(0, end - k)
     observed, total = _sum(cum_t, start, end), _sum(cum_n, start, end)
     day = params.buckets_per_day
-    seasonal = [
-        (end - d * day - k, end - d * day)
-        for d in range(1, params.baseline_days + 1)
-        if end - d * day - k >= history_start
-    ]
-    recent = [
-        (end - (j + 1) * k, end - j * k)
-        for j in range(1, params.recent_windows + 1)
-        if end - (j + 1) * k >= history_start
-    ]
+    days = [d for d in range(1, params.baseline_days + 1) if start - d * day >= history_start]
+    seasonal = [(start - d * day, end - d * day) for d in days]
     s_obs = sum(_sum(cum_t, a, b) for a, b in seasonal)
-    r_obs = sum(_sum(cum_t, a, b) for a, b in recent)
-    p_seasonal = nb_tail(observed, s_obs, len(seasonal)) if seasonal else 1.0
-    p_recent = nb_tail(observed, r_obs, len(recent)) if recent else 1.0
     s_mean = s_obs / len(seasonal) if seasonal else None
-    r_mean = r_obs / len(recent) if recent else None
-    score = p_seasonal if continuing else max(p_seasonal, p_recent)
-    expected = max(m for m in (s_mean, r_mean, 0.0) if m is not None)
+    p_seasonal = nb_tail(observed, s_obs, len(seasonal)) if seasonal else 1.0
+    # Today's level: the span just before the window against the same span on earlier days.
+    r0 = start - params.recent_buckets
+    r_days = [d for d in days if r0 - d * day >= history_start]
+    level = recent_posts = usual = None
+    p_level = 1.0
+    if r_days and r0 >= history_start:
+        recent_posts = _sum(cum_t, r0, start)
+        usual = sum(_sum(cum_t, r0 - d * day, start - d * day) for d in r_days) / len(r_days)
+        level = (recent_posts + LEVEL_PRIOR) / (usual + LEVEL_PRIOR)
+        p_level = nb_tail(observed, s_obs * level, len(seasonal))
+    score = p_seasonal if continuing else max(p_seasonal, p_level)
+    expected = (s_mean or 0.0) * (1.0 if continuing or level is None else max(1.0, level))
     eligible = bool(seasonal) and end - history_start >= params.min_history
     anomalous = eligible and observed >= params.min_posts and observed > expected
     share = base_share = p_share = None
     if params.kind == "negative_spike":
-        base = seasonal + ([] if continuing else recent)
+        base = seasonal + ([] if continuing or level is None else [(r0, start)])
         base_neg = sum(_sum(cum_t, a, b) for a, b in base)
         base_tot = sum(_sum(cum_n, a, b) for a, b in base)
         share = observed / total if total else 0.0
@@ -251,8 +255,10 @@ def _spike(
         score=score if eligible else 1.0,
         seasonal_mean=s_mean,
         seasonal_windows=len(seasonal),
-        recent_mean=r_mean,
-        recent_windows=len(recent),
+        level=level,
+        recent_posts=recent_posts,
+        recent_usual=usual,
+        recent_hours=params.recent_buckets * 24 / day,
         share=share,
         baseline_share=base_share,
         share_score=p_share,
