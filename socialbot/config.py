@@ -211,7 +211,7 @@ class AlertRuleConfig(_Strict):
     cooldown: Duration = 3 * 3600.0
     #: baseline: the same hours on up to this many previous days ...
     baseline_days: int = Field(default=7, ge=1, le=60)
-    #: ... and the windows in this span just before the one evaluated
+    #: ... scaled by today's level: this span before the window vs the same span on those days
     recent: Duration = 6 * 3600.0
     #: no alert until the watch has this much history (the daily rhythm must be known)
     min_history: Duration = 86400.0
