@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select, update
 
-from models.prompting import DraftRequest
+from models.prompting import BrandVoice, DraftRequest
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
 from socialbot.drafting.candidates import last_drafted, thread_of, topics_of, undecided_posts
@@ -51,16 +52,16 @@ class DraftStage(Stage):
         config: Config,
         *,
         generator_factory: Callable[[], DraftGenerator],
-        worker: str = "draft",
         wall_clock: Clock | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.watches = {w.name: w for w in config.watch if w.reply.enabled}
         self._factory = generator_factory
         self._generator: DraftGenerator | None = None
-        self.worker = worker
         self.wall = wall_clock or WallClock()
+        self.stop = stop or threading.Event()
 
     @property
     def generator(self) -> DraftGenerator:
@@ -131,21 +132,35 @@ class DraftStage(Stage):
         for pk, watch in claimed:
             by_watch.setdefault(watch, []).append(pk)
         settings = self.config.drafting
-        for watch, pks in by_watch.items():
-            drafted = draft_replies(
-                [requests[pk] for pk in pks],
-                generator=self.generator,
-                voice=brand_voice(self.watches[watch]),
-                max_attempts=settings.max_attempts,
-                seed=settings.seed,
-                max_new_tokens=settings.max_new_tokens,
-                recent=recent.get(watch, []),
-            )
-            results.update(zip(pks, drafted, strict=True))
+        generator = _StopBetweenRounds(self.generator, self.stop)
+        try:
+            for watch, pks in by_watch.items():
+                results.update(zip(pks, draft_replies(
+                    [requests[pk] for pk in pks],
+                    generator=generator,
+                    voice=brand_voice(self.watches[watch]),
+                    max_attempts=settings.max_attempts,
+                    seed=settings.seed,
+                    max_new_tokens=settings.max_new_tokens,
+                    recent=recent.get(watch, []),
+                ), strict=True))
+        except _Stopped:
+            # A stop was asked between generation rounds: hand the posts back at once.
+            self._release([pk for pk, _ in claimed])
+            logger.info("stopping: %d claimed posts left for the next run", len(claimed))
+            return 0
         self._store(claimed, results)
         flagged = sum(1 for r in results.values() if not r.passed)
         logger.info("drafted %d replies (%d flagged by the guardrails)", len(results), flagged)
         return len(results)
+
+    def _release(self, post_pks: list[int]) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                update(DRAFT_DECISIONS)
+                .where(DRAFT_DECISIONS.c.post_pk.in_(post_pks))
+                .values(claimed_until=None)
+            )
 
     def _claim(self, limit: int) -> list[tuple[int, str]]:
         now = self.wall.now()
@@ -212,11 +227,7 @@ class DraftStage(Stage):
             )
         with self.store.transaction() as conn:
             conn.execute(_insert(conn, DRAFTS), rows)
-            conn.execute(
-                update(DRAFT_DECISIONS)
-                .where(DRAFT_DECISIONS.c.post_pk.in_([pk for pk, _ in claimed]))
-                .values(claimed_until=None)
-            )
+        self._release([pk for pk, _ in claimed])
 
     def progress(self, conn: Connection) -> dict[str, int]:
         counts: dict[str, int] = dict(
@@ -227,6 +238,35 @@ class DraftStage(Stage):
             .where(DRAFT_DECISIONS.c.decision == "skip")
         ).scalar_one()
         return {"skipped": int(skipped), **{str(k): int(v) for k, v in counts.items()}}
+
+
+class _Stopped(Exception):
+    """A stop was asked while drafting; raised between generation rounds."""
+
+
+class _StopBetweenRounds:
+    """The generator, refusing to start another round once a stop is asked.
+
+    A round (one batched `generate`) cannot be interrupted, but the regenerate loop
+    runs up to `max_attempts` of them; SIGTERM then waits for one round, not all.
+    """
+
+    def __init__(self, inner: DraftGenerator, stop: threading.Event) -> None:
+        self.inner = inner
+        self.stop = stop
+        self.version = inner.version
+
+    def generate(
+        self,
+        requests: Sequence[DraftRequest],
+        *,
+        voice: BrandVoice,
+        seed: int = 0,
+        max_new_tokens: int = 80,
+    ) -> list[str]:
+        if self.stop.is_set():
+            raise _Stopped()
+        return self.inner.generate(requests, voice=voice, seed=seed, max_new_tokens=max_new_tokens)
 
 
 def flags_json(result: DraftResult) -> str:
@@ -258,4 +298,8 @@ def build_draft_stages(ctx: StageContext) -> list[Stage]:
     from socialbot.drafting.loading import load_generator
 
     config = ctx.config
-    return [DraftStage(ctx.store, config, generator_factory=lambda: load_generator(config))]
+    return [
+        DraftStage(
+            ctx.store, config, generator_factory=lambda: load_generator(config), stop=ctx.stop
+        )
+    ]

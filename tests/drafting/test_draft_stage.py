@@ -235,3 +235,27 @@ def test_two_draft_workers_share_the_work_on_each_database(
     drafted = [r.text for g in generators for reqs, _ in g.calls for r in reqs]
     assert sorted(drafted) == sorted(f"@parcelly order {i} is late" for i in range(12))
     assert len(drafts(any_store)) == 12
+
+
+def test_a_stop_between_generation_rounds_hands_the_posts_back(
+    store: Store, config: Config
+) -> None:
+    import threading
+
+    text = "@parcelly my order never arrived"
+    add_post(store, "1", text)
+    stop = threading.Event()
+
+    class StopsTheDaemon(EchoGenerator):
+        def generate(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            stop.set()  # SIGTERM arrives while this round runs
+            return super().generate(*args, **kwargs)
+
+    generator = StopsTheDaemon({text: ["See https://evil.example.io", "Sorry! DM us."]})
+    worker = DraftStage(store, config, generator_factory=lambda: generator,
+                        wall_clock=FakeClock(), stop=stop)
+    assert worker.run_batch() == 1  # decided
+    assert worker.run_batch() == 0  # one round ran, the retry round did not start
+    assert len(generator.calls) == 1 and drafts(store) == []
+    stop.clear()
+    assert drain(stage(store, config, EchoGenerator({text: ["Sorry! DM us."]}))) == 1  # no wait
