@@ -100,6 +100,7 @@ class QueueApp(App[None]):
 
     def _show(self, message: str = "") -> None:
         self.mode = "view"
+        self.query_one("#draft", Static).display = True
         self.query_one("#editor", TextArea).display = False
         self.query_one("#reason", Input).display = False
         self.query_one("#message", Static).update(escape(message))
@@ -160,6 +161,8 @@ class QueueApp(App[None]):
         self._confirm = None
         editor = self.query_one("#editor", TextArea)
         editor.text = item.text
+        editor.border_title = self.query_one("#draft", Static).border_title
+        self.query_one("#draft", Static).display = False  # edited in place
         editor.display = True
         editor.focus()
         self.query_one("#message", Static).update(
