@@ -128,6 +128,7 @@ class ModerationQueue:
     def next(self) -> QueueItem | None:
         """Claim the oldest pending draft nobody else holds (and not skipped here), or None."""
         now = self.clock.now()
+        lost: set[int] = set()  # taken by someone between our SELECT and UPDATE
         with self.store.transaction() as conn:
             while True:
                 query = (
@@ -137,13 +138,14 @@ class ModerationQueue:
                     .limit(1)
                     .with_for_update(skip_locked=True)
                 )
-                if self._skipped:
-                    query = query.where(DRAFTS.c.id.not_in(sorted(self._skipped)))
+                if self._skipped or lost:
+                    query = query.where(DRAFTS.c.id.not_in(sorted(self._skipped | lost)))
                 draft_id = conn.execute(query).scalar_one_or_none()
                 if draft_id is None:
                     return None
                 if self._claim(conn, draft_id, now):
                     return self._load(conn, draft_id)
+                lost.add(draft_id)
 
     def _free(self, now: datetime) -> ColumnElement[bool]:
         return or_(
