@@ -102,6 +102,7 @@ def queue(
         claim_timeout=config.moderation.claim_timeout,
         regenerate_with=Regenerator(config, lambda: load_generator(config)),
         voices={w.name: brand_voice(w) for w in config.watch},
+        handles={w.name: set(w.reply.handles) for w in config.watch},
     )
     try:
         QueueApp(moderation).run()

@@ -303,6 +303,11 @@ def render_post(item: QueueItem) -> str:
         lines.append(f"[dim]{escape(item.url)}[/]")
     lines.append("")
     lines.append(f"[b]{escape(item.post_text)}[/]")
+    for reply in item.brand_replies:
+        lines.append(
+            f"[yellow]⚠ already answered by @{escape(reply.author or '?')}: "
+            f"{escape(_one_line(reply.text))}[/]"
+        )
     return "\n".join(lines)
 
 

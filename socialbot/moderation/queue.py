@@ -73,6 +73,8 @@ class QueueItem:
     seed: int
     generator_version: str
     claim_expires_at: datetime
+    #: replies to the post by the brand's own accounts stored since it was drafted
+    brand_replies: tuple[ThreadPost, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,8 @@ class ModerationQueue:
     regenerate_with: Regenerate | None = None
     #: watch -> brand voice, for checking a moderator's edit with the guardrails
     voices: dict[str, BrandVoice] = field(default_factory=dict)
+    #: watch -> the brand's own handles, to warn when someone already answered by hand
+    handles: dict[str, set[str]] = field(default_factory=dict)
     _undo: list[_Action] = field(default_factory=list)
     _skipped: set[int] = field(default_factory=set)
     #: who holds claims: the moderator plus a per-session tag, so one person in two
@@ -353,6 +357,20 @@ class ModerationQueue:
                               ensure_ascii=False),
         ))
 
+    def _brand_replies(
+        self, conn: Connection, watch: str | None, platform: str, post_id: str
+    ) -> tuple[ThreadPost, ...]:
+        handles = sorted(h.lower().lstrip("@") for h in self.handles.get(watch or "", ()))
+        if not handles:
+            return ()
+        rows = conn.execute(
+            select(POSTS.c.author, POSTS.c.text, POSTS.c.created_at).where(
+                POSTS.c.platform == platform, POSTS.c.in_reply_to == post_id,
+                func.lower(POSTS.c.author).in_(handles),
+            ).order_by(POSTS.c.created_at)
+        ).all()
+        return tuple(ThreadPost(r.author, r.text, r.created_at) for r in rows)
+
     def _load(self, conn: Connection, draft_id: int) -> QueueItem:
         row = conn.execute(
             select(DRAFTS, POSTS.c.post_id, POSTS.c.author, POSTS.c.text.label("post_text"),
@@ -373,4 +391,5 @@ class ModerationQueue:
             text=row.text, flags=tuple(json.loads(row.flags)), attempts=row.attempts,
             seed=row.seed, generator_version=row.generator_version,
             claim_expires_at=row.claim_expires_at,
+            brand_replies=self._brand_replies(conn, row.watch, row.platform, row.post_id),
         )

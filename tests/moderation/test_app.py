@@ -157,3 +157,22 @@ def test_a_flagged_edit_needs_a_second_ctrl_s(store: Store) -> None:
     assert "link" in seen["warning"] and "again" in seen["warning"]
     assert seen["status"] == "pending"
     assert rows(store)[1].approved_text == "See https://status.example.io"
+
+
+def test_a_reply_the_team_posted_by_hand_is_shown_as_a_warning(store: Store) -> None:
+    from tests.moderation.support import add_post
+
+    add_post(store, "b1", "@user0 so sorry! DM us", author="parcelly", in_reply_to="twitter0",
+             sentiment=None)
+    seen: dict[str, str] = {}
+    queue = ModerationQueue(store, moderator="ana", clock=FakeClock(),
+                            handles={"parcelly": {"parcelly"}})
+    app = QueueApp(queue)
+
+    async def main() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            seen["post"] = text_of(app, "post")
+
+    asyncio.run(main())
+    assert "already answered by @parcelly: @user0 so sorry! DM us" in seen["post"]
