@@ -113,23 +113,30 @@ def print_alert_table(found: list[dict[str, Any]], *, title: str) -> None:
     table.add_column("status", no_wrap=True)
     if several:
         table.add_column("watch", no_wrap=True)
-    table.add_column("rule", no_wrap=True)
-    table.add_column("window (UTC)")
-    table.add_column("seen/expected", justify="right")
-    table.add_column("score")
-    table.add_column("why", overflow="fold", ratio=1)
+    table.add_column("rule", overflow="fold")
+    table.add_column("window (UTC)", no_wrap=True)
+    table.add_column("seen/base", justify="right", no_wrap=True)
+    table.add_column("score", no_wrap=True)
+    wide = console.width >= 140  # else the rising phrases go below the table
+    if wide:
+        table.add_column("why", overflow="fold", ratio=1)
     for a in found:
         score = f"{a['score']:.0%}" if a["kind"] == "threshold" else f"{a['score']:.0e}"
         row = [str(a["id"]), a["status"]] + ([a["watch"]] if several else [])
         row += [
             a["rule"],
-            f"{a['window']['start'][5:16].replace('T', ' ')}..{a['window']['end'][11:16]}",
+            f"{a['window']['start'][5:16].replace('T', ' ')}-{a['window']['end'][11:16]}",
             f"{a['observed']:.0f}/{a['baseline']:.1f}",
             score,
-            ", ".join(p["phrase"] for p in a["phrases"][:3]),
         ]
+        if wide:
+            row.append(", ".join(p["phrase"] for p in a["phrases"][:3]))
         table.add_row(*row)
     console.print(table)
+    if not wide:
+        for a in found:
+            why = ", ".join(p["phrase"] for p in a["phrases"][:4]) or "no phrase stood out"
+            console.print(f"  #{a['id']} rising: {why}", highlight=False)
 
 
 def report(

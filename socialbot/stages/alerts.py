@@ -59,6 +59,7 @@ def build_alerts_stages(ctx: StageContext) -> list[Stage]:
             bucket=cfg.trends.bucket,
             settings=cfg.alerts,
             channels=channels_for(cfg, watch.name),
+            brand_accounts=watch.reply.handles,
         )
         for watch in cfg.watch
         for rule in watch.alert

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,8 +53,10 @@ class RuleJudge:
         bucket: float,
         settings: AlertsConfig,
         channels: list[str],
+        brand_accounts: Sequence[str] = (),
     ) -> None:
         self.watch = watch
+        self.brand_accounts = tuple(brand_accounts)
         self.rule = rule
         self.label = rule.label
         self.bucket = bucket
@@ -195,7 +198,8 @@ class RuleJudge:
     ) -> dict[str, Any]:
         negative = self.rule.kind != "volume_spike"
         posts = window_posts(
-            conn, self.watch, topic=self.rule.topic, negative_only=negative, start=start, end=end
+            conn, self.watch, topic=self.rule.topic, negative_only=negative, start=start, end=end,
+            exclude_authors=self.brand_accounts,
         )
         base_start = baseline_end - timedelta(days=self.rule.baseline_days)
         baseline = window_posts(
@@ -207,6 +211,7 @@ class RuleJudge:
             end=baseline_end,
             limit=3000,
             newest_first=True,
+            exclude_authors=self.brand_accounts,
         )
         rising = rising_phrases([p.text for p in posts], [p.text for p in baseline])
         return {

@@ -232,8 +232,13 @@ def window_posts(
     end: datetime,
     limit: int = 5000,
     newest_first: bool = False,
+    exclude_authors: Sequence[str] = (),
 ) -> list[Any]:
-    """Posts of the watch (and topic) in [start, end) with their negative probability."""
+    """Posts of the watch (and topic) in [start, end) with their negative probability.
+
+    `exclude_authors` (the brand's own accounts) are left out: an explanation
+    quotes and counts what customers said, not the brand's apologies.
+    """
     query = (
         select(
             POSTS.c.id,
@@ -264,6 +269,9 @@ def window_posts(
         )
     if negative_only:
         query = query.where(PREDICTIONS.c.sentiment == "negative")
+    if exclude_authors:
+        lowered = [a.lower().lstrip("@") for a in exclude_authors]
+        query = query.where(func.lower(func.coalesce(POSTS.c.author, "")).not_in(lowered))
     return list(conn.execute(query))
 
 

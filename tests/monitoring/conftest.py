@@ -96,15 +96,18 @@ def add_post(
     return int(pk)
 
 
-def add_posts(conn: Any, posts: list[tuple[datetime, str, str]], *, topic: str) -> None:
+def add_posts(
+    conn: Any, posts: list[tuple[datetime, str, str]], *, topic: str, author: str | None = None
+) -> None:
     """Insert many (created_at, sentiment, text) posts of one topic with their predictions."""
     now = datetime.now(timezone.utc)
     rows = [
         {
             "platform": "twitter",
-            "post_id": f"b{i}",
+            "post_id": f"{author or 'b'}{i}",
             "source": "test",
             "watch": "acme",
+            "author": author,
             "text": f"{text} {i}",
             "created_at": at,
             "ingested_at": at,

@@ -158,3 +158,26 @@ def test_buckets_wait_for_their_posts_to_be_classified(store: Store) -> None:
     with store.reading() as conn:
         until = conn.execute(select(ALERT_RULE_STATE.c.evaluated_until)).scalar_one()
     assert until == late.replace(minute=0) + timedelta(hours=1, minutes=15)
+
+
+def test_the_brands_own_posts_are_not_quoted_as_the_reason(store: Store) -> None:
+    _fill(store, spike=25)
+    apologies = [
+        (SPIKE_AT + timedelta(minutes=5 * i), "negative", "so sorry, we are on it")
+        for i in range(10)
+    ]
+    with store.transaction() as conn:
+        add_posts(conn, apologies, topic="billing", author="AcmeHelp")
+    _drain(TrendsStage(store, bucket=900))
+    judge = RuleJudge(
+        "acme",
+        AlertRuleConfig(kind="negative_spike", topic="billing"),
+        bucket=900,
+        settings=AlertsConfig(),
+        channels=[],
+        brand_accounts=["@acmehelp"],
+    )
+    _drain(AlertsStage(store, [judge], clock=StreamClock(T0 + timedelta(days=9))))
+    (alert,) = list_alerts_of(store)
+    assert alert["posts"] and all(p["author"] != "AcmeHelp" for p in alert["posts"])
+    assert not {"sorry", "so sorry"} & {p["phrase"] for p in alert["phrases"]}

@@ -42,8 +42,8 @@ def demo_cfg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield cfg
 
 
-def _run(cfg: Path, *args: str) -> str:
-    result = CliRunner().invoke(app, ["--config", str(cfg), *args])
+def _run(cfg: Path, *args: str, columns: int = 80) -> str:
+    result = CliRunner().invoke(app, ["--config", str(cfg), *args], env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -81,8 +81,10 @@ def test_alerts_lists_newest_first_and_explains(demo_cfg: Path) -> None:
     assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery", "volume_spike:all"]
     starts = [(a["started_at"], a["id"]) for a in alerts]
     assert starts == sorted(starts, reverse=True)  # newest first
-    table = _run(demo_cfg, "alerts")
-    assert "negative_spike:delivery" in table and "resolved" in table
+    table = _run(demo_cfg, "alerts", columns=150)
+    assert "negative_spike:delivery" in table and "resolved" in table and "why" in table
+    narrow = _run(demo_cfg, "alerts")  # 80 columns: the phrases go below the table
+    assert "rising:" in narrow
     full = _run(demo_cfg, "alerts", "--id", str(alerts[0]["id"]))
     assert "rising phrases:" in full and "baseline:" in full and "https://" in full
 
