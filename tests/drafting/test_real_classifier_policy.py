@@ -1,0 +1,67 @@
+"""The reply policy on the demo stream read by the real classifier (not the ground truth).
+
+No text is generated here (that is not what this test is about): the draft stage only
+decides. The hard rules hold whatever the classifier says; the share of drafts going to
+complaints and questions measures how far its mistakes carry into the queue.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from socialbot.replay import replay_file
+from socialbot.stages.draft import DraftStage
+from socialbot.store import open_store
+from socialbot.store.drafts import DRAFT_DECISIONS
+from socialbot.store.ingest import POSTS
+from tests.drafting.test_draft_stage import _demo_truth
+from tests.moderation.support import EchoGenerator, reply_config
+
+REPO = Path(__file__).resolve().parents[2]
+#: the shipped artefact, or any classifier folder named by SOCIALBOT_TEST_CLASSIFIER
+CLASSIFIER = Path(os.environ.get("SOCIALBOT_TEST_CLASSIFIER", REPO / "models" / "sentiment-minilm"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (CLASSIFIER / "classifier.json").exists(), reason=f"no classifier at {CLASSIFIER} yet"
+)
+def test_with_the_real_classifier_drafts_go_to_complaints_and_questions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socialbot.stages as stages
+
+    keep = ("socialbot.stages.ingest:", "socialbot.stages.classify:")
+    monkeypatch.setattr(stages, "STAGE_BUILDERS",
+                        tuple(b for b in stages.STAGE_BUILDERS if b.startswith(keep)))
+    config = reply_config(tmp_path, classifier={"model": str(CLASSIFIER), "threads": 2})
+    store = open_store(config)
+    try:
+        replay_file(config, store, "builtin:demo_stream")
+        deciding = DraftStage(store, config, generator_factory=EchoGenerator)
+        while deciding.decide_batch():
+            pass
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                select(POSTS.c.platform, POSTS.c.post_id, DRAFT_DECISIONS.c.decision,
+                       DRAFT_DECISIONS.c.reason)
+                .join(DRAFT_DECISIONS, DRAFT_DECISIONS.c.post_pk == POSTS.c.id)
+            ).all()
+    finally:
+        store.dispose()
+    truth = _demo_truth()
+    assert len(rows) == len(truth)  # every post has a decision and a reason
+    drafted = [truth[(p, i)][0] for p, i, d, _ in rows if d == "draft"]
+    # classifier-independent rules
+    assert not {"brand", "spam"} & set(drafted)
+    answerable = [truth[(p, i)][0] for p, i, _, r in rows
+                  if r not in ("not_addressed", "retweet", "already_replied", "own_post")]
+    wanted = sum(1 for k in answerable if k in ("complaint", "question"))
+    hits = sum(1 for k in drafted if k in ("complaint", "question"))
+    precision, recall = hits / len(drafted), hits / wanted
+    print(f"drafts {len(drafted)}: precision {precision:.2f}, recall {recall:.2f}")
+    assert precision >= 0.6 and recall >= 0.6
