@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "socialbot.cli.monitor_cmd",
     "socialbot.cli.doctor",
     "socialbot.cli.drafts_cmd",
+    "socialbot.cli.models_cmd",
 )
 
 app = typer.Typer(

