@@ -19,7 +19,10 @@ STAGE_BUILDERS: tuple[str, ...] = (
 
 
 def build_stages(
-    ctx: StageContext, *, only: set[str] | None = None, exclude: frozenset[str] | set[str] = frozenset()
+    ctx: StageContext,
+    *,
+    only: set[str] | None = None,
+    exclude: frozenset[str] | set[str] = frozenset(),
 ) -> list[Stage]:
     """Every configured stage, optionally only those whose kind is in `only`.
 
