@@ -7,7 +7,7 @@ import random
 from collections import deque
 from typing import Any
 
-from conftest import Request, Response
+from tests.connectors.conftest import Request, Response
 
 ENV = {
     "REDDIT_CLIENT_ID": "fakeClientId",

@@ -8,7 +8,7 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
-from conftest import Request, Response
+from tests.connectors.conftest import Request, Response
 
 BEARER = "AAAAAAAAAAAAAAAAAAAAAfakeBearerToken0123456789"
 ENV = {

@@ -5,10 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from fake_reddit import ENV as REDDIT_ENV
-from fake_reddit import FakeReddit
-from fake_x import ENV as X_ENV
-from fake_x import FakeX
 from typer.testing import CliRunner
 
 from connectors.base import SourceStopped
@@ -21,6 +17,10 @@ from connectors.credentials import (
 )
 from connectors.http import redact
 from socialbot.cli import app
+from tests.connectors.fake_reddit import ENV as REDDIT_ENV
+from tests.connectors.fake_reddit import FakeReddit
+from tests.connectors.fake_x import ENV as X_ENV
+from tests.connectors.fake_x import FakeX
 
 
 @pytest.mark.parametrize(("platform", "purpose", "expected"), [
@@ -71,7 +71,7 @@ def test_diagnose_offline_reports_each_platform() -> None:
 
 
 def test_diagnose_online_against_both_apis(server, clock) -> None:
-    from conftest import LocalServer
+    from tests.connectors.conftest import LocalServer
 
     x = FakeX(clock.now)
     server.app = x

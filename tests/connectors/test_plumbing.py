@@ -94,7 +94,7 @@ def test_options_errors_name_the_key() -> None:
 
 
 def test_api_adapter_rewrites_host_and_caps_timeout(server) -> None:
-    from conftest import Response
+    from tests.connectors.conftest import Response
 
     seen = []
     server.app = lambda request: (seen.append(request), Response(200, {"ok": True}))[1]

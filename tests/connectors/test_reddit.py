@@ -6,8 +6,6 @@ import json
 import logging
 
 import pytest
-from conftest import Response
-from fake_reddit import ENV, FakeReddit
 
 from connectors.base import (
     BadOptions,
@@ -18,6 +16,8 @@ from connectors.base import (
 )
 from connectors.reddit import RedditConnector
 from socialbot.domain import Reply
+from tests.connectors.conftest import Response
+from tests.connectors.fake_reddit import ENV, FakeReddit
 
 
 @pytest.fixture(autouse=True)

@@ -12,15 +12,15 @@ import random
 from collections import Counter
 
 import pytest
-from conftest import Response
-from fake_reddit import ENV as REDDIT_ENV
-from fake_reddit import FakeReddit
-from fake_x import ENV as X_ENV
-from fake_x import FakeX
 
 from connectors.base import RateLimited, TransientError
 from connectors.reddit import RedditConnector
 from connectors.twitter import TwitterConnector
+from tests.connectors.conftest import Response
+from tests.connectors.fake_reddit import ENV as REDDIT_ENV
+from tests.connectors.fake_reddit import FakeReddit
+from tests.connectors.fake_x import ENV as X_ENV
+from tests.connectors.fake_x import FakeX
 
 TOTAL = 10_000
 pytestmark = pytest.mark.slow

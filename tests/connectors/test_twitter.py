@@ -6,7 +6,6 @@ import json
 import logging
 
 import pytest
-from fake_x import BEARER, BOT_NAME, ENV, NOT_ENROLLED, FakeX
 
 from connectors.base import (
     BadOptions,
@@ -17,6 +16,7 @@ from connectors.base import (
 )
 from connectors.twitter import TwitterConnector
 from socialbot.domain import Reply
+from tests.connectors.fake_x import BEARER, BOT_NAME, ENV, NOT_ENROLLED, FakeX
 
 
 @pytest.fixture
@@ -130,14 +130,14 @@ def test_rate_limit_raises_with_reset_and_loses_nothing(x, make, clock) -> None:
 
 
 def x_429(reset: int):
-    from conftest import Response
+    from tests.connectors.conftest import Response
 
     return Response(429, {"title": "Too Many Requests", "detail": "Too Many Requests"},
                     {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"})
 
 
 def test_server_errors_are_retried_with_capped_backoff(x, make, clock) -> None:
-    from conftest import Response
+    from tests.connectors.conftest import Response
 
     ids = [x.add() for _ in range(5)]
     x.faults.extend([Response(503, {"title": "Service Unavailable"})] * 2
@@ -148,7 +148,7 @@ def test_server_errors_are_retried_with_capped_backoff(x, make, clock) -> None:
 
 
 def test_a_longer_burst_becomes_transient_error(x, make, clock) -> None:
-    from conftest import Response
+    from tests.connectors.conftest import Response
 
     x.add()
     x.faults.extend([Response(500, {"title": "Internal"})] * 3)
@@ -159,7 +159,7 @@ def test_a_longer_burst_becomes_transient_error(x, make, clock) -> None:
 
 
 def test_timeout_is_retried(x, make) -> None:
-    from conftest import Response
+    from tests.connectors.conftest import Response
 
     tweet = x.add()
     x.faults.append(Response(200, {"meta": {"result_count": 0}}, delay=1.0))
@@ -168,7 +168,7 @@ def test_timeout_is_retried(x, make) -> None:
 
 
 def test_garbage_body_is_retried_then_transient(x, make) -> None:
-    from conftest import Response
+    from tests.connectors.conftest import Response
 
     x.add()
     x.faults.extend([Response(200, b"{not json")] * 2)
@@ -190,7 +190,7 @@ def test_bad_bearer_token_stops_the_source_without_leaking_it(x, make, caplog) -
 
 
 def test_wrong_access_tier_names_the_fix(x, make) -> None:
-    from conftest import Response
+    from tests.connectors.conftest import Response
 
     x.faults.append(Response(403, NOT_ENROLLED))
     with pytest.raises(SourceStopped) as caught:
@@ -200,7 +200,7 @@ def test_wrong_access_tier_names_the_fix(x, make) -> None:
 
 
 def test_bad_query_stops_the_source_naming_the_option(x, make) -> None:
-    from conftest import Response
+    from tests.connectors.conftest import Response
 
     x.faults.append(Response(400, {"errors": [{"message": "There were errors processing "
                                                           "your request: Ambiguous use of or"}]}))
@@ -266,7 +266,7 @@ def test_reply_with_bad_keys_stops_without_leaking(x, make, caplog) -> None:
 
 
 def test_reply_is_not_retried_on_server_error(x, make) -> None:
-    from conftest import Response
+    from tests.connectors.conftest import Response
 
     target = x.add()
     x.faults.append(Response(503, {"title": "Service Unavailable"}))

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Response
-from fake_reddit import ENV as REDDIT_ENV
-from fake_reddit import FakeReddit
-from fake_x import ENV as X_ENV
-from fake_x import FakeX
 from sqlalchemy import func, select
 
 from connectors.reddit import RedditConnector
 from connectors.twitter import TwitterConnector
 from socialbot.stages.ingest import IngestStage
 from socialbot.store.ingest import POSTS, SOURCES
+from tests.connectors.conftest import Response
+from tests.connectors.fake_reddit import ENV as REDDIT_ENV
+from tests.connectors.fake_reddit import FakeReddit
+from tests.connectors.fake_x import ENV as X_ENV
+from tests.connectors.fake_x import FakeX
 
 
 def _drain(stage: IngestStage) -> None:
