@@ -6,11 +6,11 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import NEGATIVE, POSITIVE, toy_rows
 
 from models.artefact import ArtefactError
 from models.classifier import PostClassifier, load_classifier
 from socialbot.domain import SENTIMENTS, Prediction, Topic
+from tests.models.conftest import NEGATIVE, POSITIVE, toy_rows
 
 TOPICS = [
     Topic("delivery", "parcels, couriers and late shipping", ("my parcel is late",)),

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-from tiny_causal_lm import save_tiny_llama
 
 from models.generator import (
     GeneratorError,
@@ -16,6 +15,7 @@ from models.generator import (
     peft_compat,
 )
 from models.prompting import BrandVoice, DraftRequest
+from tests.models.tiny_causal_lm import save_tiny_llama
 
 torch = pytest.importorskip("torch")
 

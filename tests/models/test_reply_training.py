@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from tiny_causal_lm import save_tiny_llama
 
 from models.generator import ReplyGenerator
 from models.reply_data import load_pairs, split_pairs
 from models.reply_training import TrainingArguments, train_replies
 from models.rouge import lcs_length, mean_rouge_l, rouge_l
 from socialbot.drafting.guardrails import check
+from tests.models.tiny_causal_lm import save_tiny_llama
 
 SHARED_REPLIES = Path(__file__).resolve().parents[3] / "shared" / "data" / "replies"
 
