@@ -201,6 +201,7 @@ def train_sentiment(
     )
 
     def save() -> None:
+        config.extra["steps"] = step
         save_file(lora_state(model), str(output / "adapter.safetensors"))
         save_file({k: v.contiguous() for k, v in head.state_dict().items()},
                   str(output / "head.safetensors"))
@@ -247,6 +248,5 @@ def train_sentiment(
                 save()
     config.extra["train_seconds"] = round(time.monotonic() - started)
     config.extra["train_rows"] = len(rows)
-    config.extra["steps"] = step
     save()
     return config
