@@ -157,8 +157,10 @@ class ReplyPolicyConfig(_Strict):
     subreddits: list[str] = Field(default_factory=list)
     #: what makes an addressed post worth a reply: "negative" sentiment, "question"
     reply_to: list[str] = Field(default_factory=lambda: ["negative", "question"])
-    #: a question needs one of the watch's topics (not "other"), so chit-chat gets none
-    question_needs_topic: StrictBool = True
+    #: true: a question needs one of the watch's topics (not "other"), so chit-chat gets
+    #: none; off by default, as real questions often match no topic ("are your mangoes
+    #: organic?") and a moderator rejects chit-chat in one key
+    question_needs_topic: StrictBool = False
     block_authors: list[str] = Field(default_factory=list)
     #: no second draft for the same author within this time
     author_cooldown: Duration = 6 * 3600.0

@@ -15,10 +15,14 @@ from models.prompting import BrandVoice
 from socialbot.config import ReplyPolicyConfig, WatchConfig
 from socialbot.drafting.spam import abuse_reason, spam_reason
 
-#: Words that open a question even when the author left out the question mark.
+#: Openings of a question whose author left out the question mark: a wh-word, or an
+#: auxiliary followed by a pronoun ("can I", "do you", "is there"). A bare auxiliary is
+#: not enough: "Parcelly are hiring couriers" is news, not a question.
 _INTERROGATIVE = re.compile(
-    r"^(?:how|why|what|when|where|who|which|can|could|does|do|did|is|are|will|would|should|"
-    r"any(?:one|body)?|has|have)(?![\w'])",
+    r"^(?:(?:how|why|what|when|where|who|which)(?![\w'])"
+    r"|(?:can|could|does|do|did|is|are|will|would|should|has|have)\s+"
+    r"(?:i|you|u|we|they|it|there|my|your|anyone|someone|somebody)(?![\w'])"
+    r"|any(?:one|body)\s+(?:know|else|tried|using)\b)",
     re.IGNORECASE,
 )
 #: Openings that look like questions but introduce a statement ("can we talk about how ...").

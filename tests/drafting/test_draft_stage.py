@@ -184,11 +184,16 @@ def _demo_truth() -> dict[tuple[str, str], tuple[str, str | None]]:
     return {(it.platform, it.id): (it.kind, it.topic) for it in items}
 
 
+@pytest.mark.parametrize("on_topic_questions", [True, False])
 def test_on_the_demo_stream_only_complaints_and_questions_get_drafts(
-    store: Store, config: Config
+    tmp_path: Path, on_topic_questions: bool
 ) -> None:
     """With the true sentiment and topic of every demo post (the classifier is tested on
-    its own), the policy drafts for complaints and questions and never for anything else."""
+    its own), the policy drafts for complaints and questions and never for praise, spam
+    or the brand. Questions on no topic are answered by default: then a few chit-chat
+    questions ("boxwise or parcelly?") get drafts too, for a moderator to reject."""
+    config = reply_config(tmp_path, reply={"question_needs_topic": on_topic_questions})
+    store = open_store(config)
     replay_file(config, store, "builtin:demo_stream", downstream=False)
     truth = _demo_truth()
     sentiment = {"praise": "positive", "question": "neutral", "complaint": "negative",
@@ -199,9 +204,18 @@ def test_on_the_demo_stream_only_complaints_and_questions_get_drafts(
             kind, topic = truth[(platform, post_id)]
             classify(conn, pk, sentiment[kind], [topic] if topic else [], "parcelly")
     drain(stage(store, config, EchoGenerator()))
-    drafted = [truth[("twitter" if d.platform == "twitter" else "reddit", d.post_id)][0]
-               for d in drafts(store)]
-    assert set(drafted) == {"complaint", "question"}
+    stored = drafts(store)
+    drafted = [truth[(d.platform, d.post_id)][0] for d in stored]
+    if on_topic_questions:
+        assert set(drafted) == {"complaint", "question"}
+    else:
+        assert set(drafted) == {"complaint", "question", "noise"}
+        chit_chat = [d for d, kind in zip(stored, drafted, strict=True) if kind == "noise"]
+        assert len(chit_chat) < 0.05 * len(drafted)
+        with store.engine.connect() as conn:
+            texts = [conn.execute(select(POSTS.c.text).where(POSTS.c.id == d.post_pk))
+                     .scalar_one() for d in chit_chat]
+        assert all("?" in t for t in texts)
     assert len(drafted) > 300
     with store.engine.connect() as conn:
         skipped = dict(conn.execute(
@@ -211,6 +225,7 @@ def test_on_the_demo_stream_only_complaints_and_questions_get_drafts(
     for reason in ("own_post", "retweet", "spam", "abuse", "already_replied", "not_addressed",
                    "no_need", "cooldown"):
         assert skipped.get(reason, 0) > 0, reason
+    store.dispose()
 
 
 def test_two_draft_workers_share_the_work_on_each_database(

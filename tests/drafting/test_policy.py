@@ -46,7 +46,7 @@ def cand(text: str, **kw: object) -> Candidate:
         (cand("@parcelly courier was lovely", sentiment="positive"), "no_need"),
         (cand("@parcelly delivery early again, anyone else??", sentiment="positive"), "no_need"),
         (cand("@parcelly or boxwise? can't decide", sentiment="neutral", topics=("other",)),
-         "no_need"),
+         "question"),
         (cand("@parcelly late again", last_drafted_for_author=NOW - timedelta(minutes=20)),
          "cooldown"),
         (cand("@parcelly late again", last_drafted_for_author=NOW - timedelta(hours=2)),
@@ -65,6 +65,14 @@ def test_disabled_watch_and_disabled_platform() -> None:
     assert decide(post, ReplyPolicyConfig()).reason == "disabled"
     twitter_off = POLICY.model_copy(update={"platforms": ["reddit"]})
     assert decide(post, twitter_off).reason == "platform"
+
+
+def test_questions_may_be_required_to_be_on_a_topic() -> None:
+    on_topic = POLICY.model_copy(update={"question_needs_topic": True})
+    chit_chat = cand("@parcelly or boxwise? can't decide", sentiment="neutral", topics=("other",))
+    assert decide(chit_chat, on_topic).reason == "no_need"
+    slot = cand("@parcelly can I move my slot?", sentiment="neutral", topics=("delivery",))
+    assert decide(slot, on_topic).reason == "question"
 
 
 def test_negative_only_policy_ignores_questions() -> None:
@@ -102,7 +110,9 @@ def test_not_spam(text: str) -> None:
     ("text", "expected"),
     [("where is my order?", True), ("@parcelly how do I cancel", True),
      ("Can't relate tbh, cheaper than boxwise", False), ("my order is late", False),
-     ("can we talk abt how @parcelly is always on time", False)],
+     ("can we talk abt how @parcelly is always on time", False),
+     ("@parcelly are hiring couriers in Ashford, saw the poster", False),
+     ("anyone know if @parcelly delivers to Leeds", True), ("do you deliver on sundays", True)],
 )
 def test_is_question(text: str, expected: bool) -> None:
     assert is_question(text) is expected

@@ -64,4 +64,5 @@ def test_with_the_real_classifier_drafts_go_to_complaints_and_questions(
     hits = sum(1 for k in drafted if k in ("complaint", "question"))
     precision, recall = hits / len(drafted), hits / wanted
     print(f"drafts {len(drafted)}: precision {precision:.2f}, recall {recall:.2f}")
-    assert precision >= 0.6 and recall >= 0.6
+    # shipped sentiment-minilm, 2026-11-24: 455 drafts, precision 0.78, recall 0.80
+    assert precision >= 0.7 and recall >= 0.7
