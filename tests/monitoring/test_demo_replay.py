@@ -30,14 +30,14 @@ def _replay(cfg: Config, store: Store) -> list[dict]:  # type: ignore[type-arg]
         return list_alerts(conn)
 
 
-def test_the_incident_gives_one_alert_per_rule_at_the_right_topic_and_time(
+def test_the_incident_gives_exactly_one_alert_at_the_right_topic_and_time(
     demo_store: tuple[Config, Store],
 ) -> None:
     cfg, store = demo_store
     alerts = _replay(cfg, store)
     by_rule = {a["rule"]: a for a in alerts}
-    assert sorted(by_rule) == ["negative_spike:delivery", "volume_spike:all"]
-    assert len(alerts) == 2
+    assert sorted(by_rule) == ["negative_spike:delivery"]
+    assert len(alerts) == 1
     negative = by_rule["negative_spike:delivery"]
     assert negative["topic"] == "delivery"
     # Opened within two (1h) windows of the incident's start, on evidence from inside it.
@@ -99,7 +99,7 @@ def test_dry_run_alerts_prints_them_and_queues_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     rules = sorted(a["rule"] for a in summary["alerts"])
-    assert rules == ["negative_spike:delivery", "volume_spike:all"]
+    assert rules == ["negative_spike:delivery"]
     store = open_store(demo_config(tmp_path))
     with store.reading() as conn:
         assert conn.execute(select(func.count()).select_from(OUTBOX)).scalar_one() == 0
@@ -110,7 +110,7 @@ def test_dry_run_alerts_prints_them_and_queues_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_an_imperfect_classifier_still_gives_one_alert_per_rule(
+def test_an_imperfect_classifier_still_gives_exactly_one_alert(
     demo_store: tuple[Config, Store], monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
     """15% of sentiments and 15% of topics wrong, at random: the incident still stands out."""
@@ -120,7 +120,7 @@ def test_an_imperfect_classifier_still_gives_one_alert_per_rule(
     monkeypatch.setattr(demo_truth.TruthClassifyStage, "seed", seed)
     cfg, store = demo_store
     alerts = _replay(cfg, store)
-    assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery", "volume_spike:all"]
+    assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery"]
     for alert in alerts:
         assert (
             INCIDENT_START < datetime.fromisoformat(alert["opened_at"]) <= INCIDENT_START + 2 * HOUR
@@ -130,7 +130,7 @@ def test_an_imperfect_classifier_still_gives_one_alert_per_rule(
 def test_the_demo_gives_the_same_alerts_on_postgresql(any_store: Store, tmp_path: Path) -> None:
     cfg = demo_config(tmp_path)  # its stages; the posts and alerts live in `any_store`
     alerts = _replay(cfg, any_store)
-    assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery", "volume_spike:all"]
+    assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery"]
     reference = open_store(cfg)
     try:
         expected = _replay(cfg, reference)

@@ -27,6 +27,10 @@ def demo_cfg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         (REPO / "config.toml")
         .read_text()
         .replace('url = "sqlite:///var/socialbot.db"', f'url = "sqlite:///{folder / "demo.db"}"')
+        # the demo's commented-out volume rule, on: two alerts to list in order
+        .replace(
+            '# [[watch.alert]]\n# kind = "volume_spike"', '[[watch.alert]]\nkind = "volume_spike"'
+        )
     )
     with pytest.MonkeyPatch.context() as mp:
         builders = [

