@@ -110,6 +110,8 @@ class DraftingConfig(_Strict):
     #: a LoRA adapter folder; "default" = the project's, "none" = the bare model
     adapter: str = "default"
     batch_size: int = Field(default=8, ge=1, le=256)
+    #: no new drafts while this many wait for a moderator (drafts go stale unread)
+    max_pending: int = Field(default=50, ge=1, le=100_000)
     max_attempts: int = Field(default=3, ge=1, le=10)
     max_new_tokens: int = Field(default=80, ge=8, le=1024)
     threads: int | None = Field(default=None, ge=1)

@@ -40,6 +40,10 @@ CLAIM_TTL = timedelta(minutes=10)
 RECENT_DRAFTS = 50
 
 
+#: decisions joined with their draft, if any (no draft yet: DRAFTS.c.id is NULL)
+_UNDRAFTED = DRAFT_DECISIONS.outerjoin(DRAFTS, DRAFTS.c.post_pk == DRAFT_DECISIONS.c.post_pk)
+
+
 class DraftStage(Stage):
     """Decides which posts get a reply and drafts them; the generator loads on first use."""
 
@@ -165,6 +169,9 @@ class DraftStage(Stage):
     def _claim(self, limit: int) -> list[tuple[int, str]]:
         now = self.wall.now()
         with self.store.transaction() as conn:
+            limit = min(limit, self._room(conn, now))
+            if limit <= 0:
+                return []
             rows = conn.execute(
                 select(DRAFT_DECISIONS.c.post_pk, DRAFT_DECISIONS.c.watch)
                 .outerjoin(DRAFTS, DRAFTS.c.post_pk == DRAFT_DECISIONS.c.post_pk)
@@ -187,6 +194,23 @@ class DraftStage(Stage):
                 .values(claimed_until=now + CLAIM_TTL)
             )
         return [(r.post_pk, r.watch) for r in rows]
+
+    def _room(self, conn: Connection, now: datetime) -> int:
+        """How many more drafts the queue takes before `[drafting] max_pending` is reached.
+
+        Drafts nobody reads go stale, and each costs seconds of CPU, so drafting
+        pauses while the queue is full (counting drafts other workers are writing)
+        and resumes as moderators decide.
+        """
+        pending = conn.execute(
+            select(func.count()).select_from(DRAFTS).where(DRAFTS.c.status == "pending")
+        ).scalar_one()
+        in_flight = conn.execute(
+            select(func.count())
+            .select_from(_UNDRAFTED)
+            .where(DRAFTS.c.id.is_(None), DRAFT_DECISIONS.c.claimed_until > now)
+        ).scalar_one()
+        return self.config.drafting.max_pending - int(pending) - int(in_flight)
 
     def _request(self, conn: Connection, post_pk: int) -> DraftRequest:
         post = conn.execute(
@@ -237,7 +261,16 @@ class DraftStage(Stage):
             select(func.count()).select_from(DRAFT_DECISIONS)
             .where(DRAFT_DECISIONS.c.decision == "skip")
         ).scalar_one()
-        return {"skipped": int(skipped), **{str(k): int(v) for k, v in counts.items()}}
+        waiting = conn.execute(
+            select(func.count())
+            .select_from(_UNDRAFTED)
+            .where(DRAFT_DECISIONS.c.decision == "draft", DRAFTS.c.id.is_(None))
+        ).scalar_one()
+        return {
+            "skipped": int(skipped),
+            "awaiting draft": int(waiting),
+            **{str(k): int(v) for k, v in counts.items()},
+        }
 
 
 class _Stopped(Exception):

@@ -192,7 +192,11 @@ def test_on_the_demo_stream_only_complaints_and_questions_get_drafts(
     its own), the policy drafts for complaints and questions and never for praise, spam
     or the brand. Questions on no topic are answered by default: then a few chit-chat
     questions ("boxwise or parcelly?") get drafts too, for a moderator to reject."""
-    config = reply_config(tmp_path, reply={"question_needs_topic": on_topic_questions})
+    config = reply_config(
+        tmp_path,
+        reply={"question_needs_topic": on_topic_questions},
+        drafting={"max_pending": 10_000},  # every chosen post, not a queue's worth
+    )
     store = open_store(config)
     replay_file(config, store, "builtin:demo_stream", downstream=False)
     truth = _demo_truth()
@@ -274,3 +278,29 @@ def test_a_stop_between_generation_rounds_hands_the_posts_back(
     assert len(generator.calls) == 1 and drafts(store) == []
     stop.clear()
     assert drain(stage(store, config, EchoGenerator({text: ["Sorry! DM us."]}))) == 1  # no wait
+
+
+def test_drafting_pauses_while_the_queue_is_full_and_resumes_as_moderators_decide(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import update
+
+    config = reply_config(tmp_path, drafting={"batch_size": 2, "max_pending": 3})
+    store = open_store(config)
+    try:
+        for i in range(7):
+            add_post(store, str(i), f"@parcelly order {i} never arrived", author=f"user{i}")
+        s = stage(store, config, EchoGenerator())
+        drain(s)
+        assert len(drafts(store)) == 3  # the cap, not the 7 posts that deserve a draft
+        with store.engine.connect() as conn:
+            progress = s.progress(conn)
+        assert progress["awaiting draft"] == 4 and progress["pending"] == 3
+
+        first = drafts(store)[0]
+        with store.transaction() as conn:  # a moderator rejects one draft
+            conn.execute(update(DRAFTS).where(DRAFTS.c.id == first.id).values(status="rejected"))
+        drain(s)
+        assert len(drafts(store)) == 4
+    finally:
+        store.dispose()

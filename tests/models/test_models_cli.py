@@ -33,7 +33,7 @@ def test_eval_sentiment_prints_metrics_as_json(tiny_artefact: Path, tmp_path: Pa
     result = CliRunner().invoke(app, ["eval", "sentiment", "--data", str(data),
                                       "--model", str(tiny_artefact), "--json"])
     assert result.exit_code == 0, result.output
-    metrics = json.loads(result.output.strip().splitlines()[-1])
+    metrics = json.loads(result.stdout.strip().splitlines()[-1])
     assert metrics["rows"] == 3
     assert set(metrics["per_class"]) == {"negative", "neutral", "positive"}
     assert 0.0 <= metrics["macro_recall"] <= 1.0
@@ -47,7 +47,7 @@ def test_classify_json_lines_from_stdin(tiny_artefact: Path, tmp_path: Path) -> 
         input="the courier lost my parcel\n\nI love it\n",
     )
     assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.output.strip().splitlines()]
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]  # logs go to stderr
     assert [row["text"] for row in lines] == ["the courier lost my parcel", "I love it"]
     for row in lines:
         assert row["sentiment"] in row["scores"]

@@ -56,7 +56,9 @@ class TruthClassifier:
 
 def test_demo_stream_drafts_moderation_and_dry_run_posting(tmp_path: Path) -> None:
     # questions on a topic only, so that with true labels not one chit-chat post is drafted
-    config = reply_config(tmp_path, reply={"question_needs_topic": True})
+    config = reply_config(
+        tmp_path, reply={"question_needs_topic": True}, drafting={"max_pending": 10_000}
+    )
     store = open_store(config)
     truth = _demo_truth()
     by_text: dict[str, tuple[str, str | None]] = {}
