@@ -65,3 +65,29 @@ def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
     again = CliRunner().invoke(app, ["--config", str(cfg), "db", "upgrade"])
     assert first.exit_code == again.exit_code == 0
     assert "upgraded to" in first.output and "already at" in again.output
+
+
+def test_status_and_quarantine_show_every_job_and_text_as_written(tmp_path: Path) -> None:
+    """Post text and names are data: '[/oops]' or 'ingest:x:' must print as written."""
+    good = tmp_path / "a.jsonl"
+    good.write_text(
+        '{"platform": "twitter", "id": "1", "text": "hi", "created_at": "2026-11-01"}\n'
+    )
+    bad = tmp_path / "b.jsonl"
+    bad.write_text("[/oops] not json\n")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[classifier]\nenabled = false\n[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n'
+        f'[[source]]\nname = "x"\nkind = "replay"\npath = "{good}"\n'
+        f'[[source]]\nname = "b"\nkind = "replay"\npath = "{bad}"\n'
+    )
+    runner = CliRunner()
+    run = runner.invoke(app, ["--config", str(cfg), "run", "--once"])
+    assert run.exit_code == 0, run.output
+    assert "ingest:x: 1 handled" in run.stdout
+    status = runner.invoke(app, ["--config", str(cfg), "status"], terminal_width=200)
+    assert status.exit_code == 0, status.output
+    assert "ingest:x" in status.stdout and "ingest:b" in status.stdout  # every job, not the last
+    quarantine = runner.invoke(app, ["--config", str(cfg), "quarantine"], terminal_width=200)
+    assert quarantine.exit_code == 0, quarantine.output
+    assert "[/oops] not json" in quarantine.stdout

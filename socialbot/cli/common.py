@@ -14,8 +14,8 @@ from socialbot.config import Config, load_config
 from socialbot.errors import ConfigError, StoreError
 from socialbot.store import Store, open_store
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(emoji=False)  # names like "ingest:x:" are data, not emoji codes
+err_console = Console(stderr=True, emoji=False)
 
 #: exit code for bad configuration (DESIGN.md)
 EXIT_CONFIG = 2

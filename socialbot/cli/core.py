@@ -7,6 +7,7 @@ import threading
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from socialbot.cli.common import console, fail, get_config, get_store, setup_logging, verbosity
@@ -197,7 +198,7 @@ def quarantine(
     for col in ("source", "position", "reason", "record"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r.source, r.position, r.reason, r.raw[:120])
+        table.add_row(*(escape(cell) for cell in (r.source, r.position, r.reason, r.raw[:120])))
     console.print(table)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from socialbot.cli.common import console, fail, get_config, get_store
@@ -60,22 +61,22 @@ def drafts(
     for r in rows:
         text = r["approved_text"] or r["text"]
         table.add_row(str(r["id"]), r["status"], f"{r['platform']}:{r['post_id']}",
-                      r["author"] or "", text[:140], ", ".join(f["code"] for f in r["flags"]),
-                      r["decided_by"] or "")
+                      escape(r["author"] or ""), escape(text[:140]),
+                      ", ".join(f["code"] for f in r["flags"]), escape(r["decided_by"] or ""))
     console.print(table)
 
 
 def _print_explanation(item: dict[str, object]) -> None:
-    console.print(f"[b]{item['platform']}:{item['post_id']}[/] by @{item['author']}: "
-                  f"{item['text']}", highlight=False)
-    console.print(f"  {item['verdict']}", highlight=False)
+    console.print(f"[b]{item['platform']}:{item['post_id']}[/] by @{escape(str(item['author']))}: "
+                  f"{escape(str(item['text']))}", highlight=False)
+    console.print(f"  {escape(str(item['verdict']))}", highlight=False)
     draft = item.get("draft")
     if isinstance(draft, dict):
         console.print(f"  draft {draft['id']}: {draft['status']}"
                       + (f" by {draft['decided_by']}" if draft["decided_by"] else ""),
                       highlight=False)
         for flag in draft["flags"]:
-            console.print(f"  flag {flag['code']}: {flag['reason']}", highlight=False)
+            console.print(f"  flag {flag['code']}: {escape(flag['reason'])}", highlight=False)
 
 
 def queue(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 DEFAULT_TRAIN_DATA = Path("../shared/data/sentiment/semeval-2013-2016")
 DEFAULT_HOLDOUT = Path("../shared/data/sentiment/tweeteval-val")
@@ -187,7 +188,7 @@ def classify_cmd(
         table.add_column(column, overflow="fold")
     colour = {"negative": "red", "neutral": "white", "positive": "green"}
     for text, p in zip(lines, predictions, strict=True):
-        table.add_row(text, f"[{colour[p.sentiment]}]{p.sentiment}[/]",
+        table.add_row(escape(text), f"[{colour[p.sentiment]}]{p.sentiment}[/]",
                       *(f"{p.scores[s]:.2f}" for s in ("negative", "neutral", "positive")),
                       ", ".join(f"{t.name} {t.score:.2f}" for t in p.topics))
     Console().print(table)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from socialbot.cli.common import console, fail, get_config, get_store
@@ -131,7 +132,7 @@ def print_alert_table(found: list[dict[str, Any]], *, title: str) -> None:
         ]
         if wide:
             row.append(", ".join(p["phrase"] for p in a["phrases"][:3]))
-        table.add_row(*row)
+        table.add_row(*(escape(cell) for cell in row))
     console.print(table)
     if not wide:
         for a in found:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 _STATE_STYLE = {"ok": "green", "exhausted": "green", "backing_off": "yellow", "stopped": "red"}
@@ -38,12 +39,12 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
             style = _STATE_STYLE.get(r["state"], "")
             state = r["state"] + (f" until {r['retry_at']}" if r["retry_at"] else "")
             sources.add_row(
-                r["name"],
+                escape(r["name"]),
                 r["kind"],
                 f"[{style}]{state}[/]",
                 str(r["posts_stored"]),
                 str(r["quarantined"]),
-                r["detail"] or "",
+                escape(r["detail"] or ""),
             )
         console.print(sources)
 
@@ -60,12 +61,12 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
             jobs.add_column(col, overflow="fold")
         for r in s["jobs"]:
             finished = (r["last_finished"] or "")[:19].replace("T", " ") or "running"
-        jobs.add_row(
-            r["job"],
-            finished,
-            str(r["last_processed"]),
-            str(r["total_processed"]),
-            str(r["runs"]),
-            r["last_error"] or "",
-        )
+            jobs.add_row(
+                r["job"],
+                finished,
+                str(r["last_processed"]),
+                str(r["total_processed"]),
+                str(r["runs"]),
+                escape(r["last_error"] or ""),
+            )
         console.print(jobs)

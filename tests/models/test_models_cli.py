@@ -27,11 +27,19 @@ description = "charges and refunds"
 
 def test_eval_sentiment_prints_metrics_as_json(tiny_artefact: Path, tmp_path: Path) -> None:
     data = tmp_path / "labelled.jsonl"
-    data.write_text("".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in
-                            [("awful day", "negative"), ("great day", "positive"),
-                             ("a table", "neutral")]))
-    result = CliRunner().invoke(app, ["eval", "sentiment", "--data", str(data),
-                                      "--model", str(tiny_artefact), "--json"])
+    data.write_text(
+        "".join(
+            json.dumps({"text": t, "label": lab}) + "\n"
+            for t, lab in [
+                ("awful day", "negative"),
+                ("great day", "positive"),
+                ("a table", "neutral"),
+            ]
+        )
+    )
+    result = CliRunner().invoke(
+        app, ["eval", "sentiment", "--data", str(data), "--model", str(tiny_artefact), "--json"]
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout.strip().splitlines()[-1])
     assert metrics["rows"] == 3
@@ -43,7 +51,8 @@ def test_classify_json_lines_from_stdin(tiny_artefact: Path, tmp_path: Path) -> 
     config = tmp_path / "config.toml"
     config.write_text(CONFIG.format(db=tmp_path / "x.db"))
     result = CliRunner().invoke(
-        app, ["--config", str(config), "classify", "--json", "--model", str(tiny_artefact)],
+        app,
+        ["--config", str(config), "classify", "--json", "--model", str(tiny_artefact)],
         input="the courier lost my parcel\n\nI love it\n",
     )
     assert result.exit_code == 0, result.output
@@ -58,6 +67,31 @@ def test_classify_json_lines_from_stdin(tiny_artefact: Path, tmp_path: Path) -> 
 def test_classify_unknown_watch_exits_2(tiny_artefact: Path, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(CONFIG.format(db=tmp_path / "x.db"))
-    result = CliRunner().invoke(app, ["--config", str(config), "classify", "--watch", "nope",
-                                      "--model", str(tiny_artefact), "hello"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "--config",
+            str(config),
+            "classify",
+            "--watch",
+            "nope",
+            "--model",
+            str(tiny_artefact),
+            "hello",
+        ],
+    )
     assert result.exit_code == 2
+
+
+def test_classify_table_prints_markup_like_text_as_written(
+    tiny_artefact: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG.format(db=tmp_path / "x.db"))
+    result = CliRunner().invoke(
+        app,
+        ["--config", str(config), "classify", "--model", str(tiny_artefact), "[/oops] hi"],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    assert "[/oops] hi" in result.stdout
