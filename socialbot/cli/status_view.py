@@ -23,12 +23,11 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
 
     if s["stages"]:
         stages = Table(title="stages")
-        keys = sorted({k for row in s["stages"] for k in row} - {"stage", "kind"})
         stages.add_column("stage")
-        for k in keys:
-            stages.add_column(k, justify="right")
+        stages.add_column("counts", overflow="fold")
         for row in s["stages"]:
-            stages.add_row(row["stage"], *(str(row.get(k, "")) for k in keys))
+            counts = ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("stage", "kind"))
+            stages.add_row(escape(row["stage"]), counts)
         console.print(stages)
 
     if s["sources"]:
@@ -49,15 +48,8 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
         console.print(sources)
 
     if s["jobs"]:
-        jobs = Table(title="jobs")
-        for col in (
-            "job",
-            "last finished",
-            "last run handled",
-            "total handled",
-            "runs",
-            "last error",
-        ):
+        jobs = Table(title="jobs (handled: last run / in all)")
+        for col in ("job", "finished (UTC)", "last", "in all", "runs", "last error"):
             jobs.add_column(col, overflow="fold")
         for r in s["jobs"]:
             finished = (r["last_finished"] or "")[:19].replace("T", " ") or "running"
