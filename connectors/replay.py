@@ -61,12 +61,13 @@ def parse_line(raw: bytes, *, source: str, line_no: int) -> Post | Rejected:
         return reject(f"malformed JSON: {exc.msg} at column {exc.colno}")
     if not isinstance(obj, dict):
         return reject(f"expected a JSON object, got {type(obj).__name__}")
-    missing = [f for f in REQUIRED if obj.get(f) in (None, "")]
-    if missing:
-        return reject(f"missing required field(s): {', '.join(missing)}")
-    problem = _field_problem(obj)
-    if problem:
-        return reject(problem)
+    if not _well_formed(obj):  # the common case skips the field-by-field diagnosis
+        missing = [f for f in REQUIRED if obj.get(f) in (None, "")]
+        if missing:
+            return reject(f"missing required field(s): {', '.join(missing)}")
+        problem = _field_problem(obj)
+        if problem:
+            return reject(problem)
     try:
         created = utc(datetime.fromisoformat(obj["created_at"]))
     except (TypeError, ValueError):
@@ -78,6 +79,29 @@ def parse_line(raw: bytes, *, source: str, line_no: int) -> Post | Rejected:
         created_at=created,
         **{f: obj.get(f) for f in OPTIONAL},
     )
+
+
+_PLATFORM_SET = frozenset(PLATFORMS)
+
+
+def _well_formed(obj: dict[str, Any]) -> bool:
+    """True when every field has the right type and size (checked in one pass)."""
+    pid = obj.get("id")
+    text = obj.get("text")
+    if not (
+        obj.get("platform") in _PLATFORM_SET
+        and type(pid) is str
+        and 0 < len(pid) <= 64
+        and type(text) is str
+        and 0 < len(text) <= MAX_TEXT_CHARS
+        and type(obj.get("created_at")) is str
+    ):
+        return False
+    for field in OPTIONAL:
+        value = obj.get(field)
+        if value is not None and type(value) is not str:
+            return False
+    return True
 
 
 def _field_problem(obj: dict[str, Any]) -> str | None:

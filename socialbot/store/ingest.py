@@ -55,8 +55,15 @@ _SQLITE_INSERT_POSTS = (
     "in_reply_to, conversation_id, url, lang, ingested_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
-#: how SQLAlchemy's SQLite DateTime stores values; UTCDateTime reads them back as UTC
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """The string SQLAlchemy's SQLite DateTime stores ("%Y-%m-%d %H:%M:%S.%f"), in UTC.
+
+    isoformat with fixed microseconds writes the same text as that strftime
+    pattern, at a fraction of the cost; UTCDateTime reads it back as UTC.
+    """
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _insert_posts_sqlite(
@@ -67,7 +74,7 @@ def _insert_posts_sqlite(
     Going through SQLAlchemy's per-row type processing cost more than the
     insert itself (bench/bench_ingest.py); the stored values are identical.
     """
-    ingested = now.astimezone(UTC).strftime(_SQLITE_DATETIME)
+    ingested = _sqlite_datetime(now)
     rows = [
         (
             p.platform,
@@ -76,7 +83,7 @@ def _insert_posts_sqlite(
             watch,
             p.text,
             p.author,
-            p.created_at.astimezone(UTC).strftime(_SQLITE_DATETIME),
+            _sqlite_datetime(p.created_at),
             p.in_reply_to,
             p.conversation_id,
             p.url,
