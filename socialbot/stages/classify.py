@@ -15,7 +15,8 @@ from socialbot.config import ClassifierConfig, Config
 from socialbot.domain import Prediction, Topic
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
-from socialbot.store.ingest import POSTS, _insert
+from socialbot.store.dialect import insert_ignoring_conflicts
+from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import POST_TOPICS, PREDICTIONS
 from socialbot.store.types import utcnow
 
@@ -91,8 +92,8 @@ def write_predictions(
         pks = [p.pk for p in batch]
         conn.execute(delete(POST_TOPICS).where(POST_TOPICS.c.post_pk.in_(pks)))
         conn.execute(delete(PREDICTIONS).where(PREDICTIONS.c.post_pk.in_(pks)))
-    conn.execute(_insert(conn, PREDICTIONS), rows)
-    conn.execute(_insert(conn, POST_TOPICS), topic_rows)
+    conn.execute(insert_ignoring_conflicts(conn, PREDICTIONS), rows)
+    conn.execute(insert_ignoring_conflicts(conn, POST_TOPICS), topic_rows)
 
 
 class ClassifyStage(Stage):

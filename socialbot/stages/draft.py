@@ -26,8 +26,9 @@ from socialbot.drafting.drafter import DraftGenerator, DraftResult, draft_replie
 from socialbot.drafting.policy import brand_voice, decide
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
+from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS
-from socialbot.store.ingest import POSTS, _insert
+from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import PREDICTIONS
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class DraftStage(Stage):
                         "decided_at": self.wall.now(),
                     }
                 )
-            conn.execute(_insert(conn, DRAFT_DECISIONS), rows)
+            conn.execute(insert_ignoring_conflicts(conn, DRAFT_DECISIONS), rows)
         chosen = sum(1 for r in rows if r["decision"] == "draft")
         logger.debug("reply policy: %d posts decided, %d to draft", len(rows), chosen)
         return len(rows)
@@ -250,7 +251,7 @@ class DraftStage(Stage):
                 }
             )
         with self.store.transaction() as conn:
-            conn.execute(_insert(conn, DRAFTS), rows)
+            conn.execute(insert_ignoring_conflicts(conn, DRAFTS), rows)
         self._release([pk for pk, _ in claimed])
 
     def progress(self, conn: Connection) -> dict[str, int]:

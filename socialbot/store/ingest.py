@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from socialbot.domain import Page
+from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.store.tables import PostRow, QuarantineRow, SourceRow
 from socialbot.store.types import utcnow
 
@@ -28,23 +28,13 @@ class PageWritten:
     quarantined: int
 
 
-def _insert(conn: Connection, table: Table) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"socialbot supports SQLite and PostgreSQL, not {dialect}")
-
-
 def _insert_counting(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
     """Insert, skipping conflicts, and return how many rows were really new.
 
     sqlite3 sums `rowcount` over an executemany; psycopg's batched inserts do
     not report it, so PostgreSQL counts the RETURNING rows instead.
     """
-    stmt = _insert(conn, table)
+    stmt = insert_ignoring_conflicts(conn, table)
     if conn.dialect.name == "postgresql":
         return len(conn.execute(stmt.returning(table.c.id), rows).all())
     return max(conn.execute(stmt, rows).rowcount, 0)
@@ -103,7 +93,9 @@ def fingerprint(raw: str) -> str:
 def ensure_source(conn: Connection, name: str, kind: str) -> None:
     """Create the source's row on first use (cursor None = start from the beginning)."""
     conn.execute(
-        _insert(conn, SOURCES).values(name=name, kind=kind, state="ok", updated_at=utcnow())
+        insert_ignoring_conflicts(conn, SOURCES).values(
+            name=name, kind=kind, state="ok", updated_at=utcnow()
+        )
     )
 
 

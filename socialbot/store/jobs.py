@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Table, update
 
 from socialbot.store import Store
-from socialbot.store.ingest import _insert
+from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.store.tables import JobRunRow
 from socialbot.store.types import utcnow
 
@@ -14,7 +14,7 @@ JOB_RUNS: Table = JobRunRow.__table__  # type: ignore[attr-defined]
 
 def job_started(store: Store, job: str) -> None:
     with store.transaction() as conn:
-        conn.execute(_insert(conn, JOB_RUNS).values(job=job))
+        conn.execute(insert_ignoring_conflicts(conn, JOB_RUNS).values(job=job))
         conn.execute(update(JOB_RUNS).where(JOB_RUNS.c.job == job).values(last_started=utcnow()))
 
 

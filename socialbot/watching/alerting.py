@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from socialbot.config import AlertRuleConfig, AlertsConfig
-from socialbot.store.ingest import _insert
+from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.store.types import utcnow
 from socialbot.watching.counting import bucket_start, oldest_uncounted
 from socialbot.watching.episodes import EpisodeState, Event, step
@@ -243,7 +243,7 @@ class RuleJudge:
         """The rule's state row, created on first use and locked (PostgreSQL) for this run."""
         key = (ALERT_RULE_STATE.c.watch == self.watch, ALERT_RULE_STATE.c.rule == self.label)
         conn.execute(
-            _insert(conn, ALERT_RULE_STATE).values(
+            insert_ignoring_conflicts(conn, ALERT_RULE_STATE).values(
                 watch=self.watch,
                 rule=self.label,
                 evaluated_until=history,

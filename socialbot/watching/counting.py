@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, func, or_, select
 
+from socialbot.store.dialect import dialect_insert
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import POST_TOPICS, PREDICTIONS
 from socialbot.watching.tables import ALL_TOPICS, TREND_BUCKETS, TREND_COUNTED
@@ -56,12 +56,6 @@ class Counted:
             "topics": ",".join(self.topics),
             "classified_at": self.classified_at,
         }
-
-
-def _dialect_insert(conn: Connection, table: Table) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def pending_count(conn: Connection) -> int:
@@ -155,7 +149,7 @@ def count_batch(conn: Connection, *, bucket: float, limit: int) -> int:
     for c in counted:
         for key in c.bucket_keys():
             delta[key] += 1
-    conn.execute(_dialect_insert(conn, TREND_COUNTED), [c.row() for c in counted])
+    conn.execute(dialect_insert(conn, TREND_COUNTED), [c.row() for c in counted])
     _apply(conn, delta, prune=bool(recounted))
     return len(rows)
 
@@ -182,7 +176,7 @@ def _apply(conn: Connection, delta: Counter[BucketKey], *, prune: bool) -> None:
     ]
     if not rows:
         return
-    stmt = _dialect_insert(conn, TREND_BUCKETS)
+    stmt = dialect_insert(conn, TREND_BUCKETS)
     stmt = stmt.on_conflict_do_update(
         index_elements=["watch", "topic", "bucket_start", "sentiment", "platform"],
         set_={"posts": TREND_BUCKETS.c.posts + stmt.excluded.posts},

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, update
 
 from socialbot.config import AlertsConfig
-from socialbot.store.ingest import _insert
+from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.watching.tables import ALERTS, OUTBOX
 from socialbot.watching.views import alert_json
 
@@ -72,7 +72,7 @@ def enqueue(
         for ch in channels
     ]
     if rows:  # ON CONFLICT DO NOTHING: the same revision is never queued twice
-        conn.execute(_insert(conn, OUTBOX), rows)
+        conn.execute(insert_ignoring_conflicts(conn, OUTBOX), rows)
     return len(rows)
 
 

@@ -8,18 +8,18 @@ detector can be validated on the demo before (and independently of) the model.
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
 
+from socialbot.domain import SENTIMENTS, Prediction, TopicScore
 from socialbot.stages.base import Stage, StageContext
+from socialbot.stages.classify import Claimed, write_predictions
 from socialbot.store import Store
-from socialbot.store.ingest import POSTS, _insert
-from socialbot.store.predictions import POST_TOPICS, PREDICTIONS
-from socialbot.store.types import utcnow
+from socialbot.store.ingest import POSTS
+from socialbot.store.predictions import PREDICTIONS
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_demo_stream.py"
 PROBS = {"negative": (0.9, 0.08, 0.02), "neutral": (0.1, 0.8, 0.1), "positive": (0.02, 0.08, 0.9)}
@@ -74,28 +74,19 @@ def label_posts(
         ).all()
         if not rows:
             return 0
-        preds, topics = [], []
+        batch, predictions = [], []
         for pk, platform, post_id, watch in rows:
             sentiment, topic = labels.get((platform, post_id), ("neutral", None))
-            neg, neu, pos = PROBS[sentiment]
-            preds.append(
-                {
-                    "post_pk": pk,
-                    "sentiment": sentiment,
-                    "p_negative": neg,
-                    "p_neutral": neu,
-                    "p_positive": pos,
-                    "model_version": version,
-                    "watch": watch,
-                    "classified_at": utcnow(),
-                    "topics": json.dumps([{"name": topic, "score": 0.9}] if topic else []),
-                }
+            batch.append(Claimed(pk, "", watch))
+            predictions.append(
+                Prediction(
+                    sentiment=sentiment,
+                    scores=dict(zip(SENTIMENTS, PROBS[sentiment], strict=True)),
+                    topics=[TopicScore(topic, 0.9)] if topic else [],
+                    model_version=version,
+                )
             )
-            topics.append(
-                {"post_pk": pk, "topic": topic or "other", "score": 0.9 if topic else 0.0}
-            )
-        conn.execute(_insert(conn, PREDICTIONS), preds)
-        conn.execute(_insert(conn, POST_TOPICS), topics)
+        write_predictions(conn, batch, predictions, replace=False)
     return len(rows)
 
 
