@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 
 from socialbot.config import Config, load_config
 from socialbot.errors import ConfigError, StoreError
-from socialbot.store import Store, open_store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads in the commands that use it
+    from socialbot.store import Store
 
 console = Console(emoji=False)  # names like "ingest:x:" are data, not emoji codes
 err_console = Console(stderr=True, emoji=False)
@@ -42,6 +44,8 @@ def get_config(ctx: typer.Context) -> Config:
 
 
 def get_store(config: Config, *, migrate: bool = True) -> Store:
+    from socialbot.store import open_store
+
     try:
         return open_store(config, migrate=migrate)
     except StoreError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -13,7 +13,9 @@ from rich.table import Table
 
 from socialbot.cli.common import console, fail, get_config, get_store
 from socialbot.config import Config, parse_duration
-from socialbot.store import Store
+
+if TYPE_CHECKING:  # the store loads in the commands that use it
+    from socialbot.store import Store
 
 
 def _seconds(value: str, option: str) -> float:

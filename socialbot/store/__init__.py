@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -15,6 +15,9 @@ from sqlmodel import Session
 from socialbot.config import Config
 from socialbot.errors import StoreError
 from socialbot.store.engine import WRITER_OPTION, create_store_engine, resolve_url
+
+if TYPE_CHECKING:  # alembic is only needed when migrating, not to start the CLI
+    from alembic.config import Config as AlembicConfig
 
 __all__ = ["Store", "open_store"]
 
@@ -76,6 +79,8 @@ class Store:
 def alembic_config(conn: Connection) -> AlembicConfig:
     """An Alembic Config pointing at the packaged migrations, bound to `conn`."""
     script_dir = Path(str(resources.files("socialbot") / "migrations"))
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(script_dir))
     cfg.attributes["connection"] = conn
