@@ -14,6 +14,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from socialbot.cli.common import console, err_console, fail
+
 DEFAULT_TRAIN_DATA = Path("../shared/data/sentiment/semeval-2013-2016")
 DEFAULT_HOLDOUT = Path("../shared/data/sentiment/tweeteval-val")
 
@@ -56,13 +58,11 @@ def train_sentiment_cmd(
     warmup_steps: Annotated[int, typer.Option(help="Linear warm-up steps.")] = 200,
 ) -> None:
     """Fine-tune the sentiment adapter and head, then evaluate on a held-out split."""
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from models.datasets import dedupe, drop_overlap, load_labelled, split_rows
     from models.training import TrainingArguments, train_sentiment
 
-    console = Console(stderr=True)
     try:
         args = TrainingArguments(
             base_model=base_model, epochs=epochs, learning_rate=learning_rate,
@@ -73,18 +73,17 @@ def train_sentiment_cmd(
             init_from=str(init_from) if init_from else None, warmup_steps=warmup_steps,
         )
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        fail(str(exc), code=2)
     rows = dedupe([r for path in (data or [DEFAULT_TRAIN_DATA]) for r in load_labelled(path)])
     holdouts = holdout if holdout is not None else [p for p in [DEFAULT_HOLDOUT] if p.exists()]
     for path in holdouts:
         rows, dropped = drop_overlap(rows, [r.text for r in load_labelled(path)])
-        console.print(f"held out {dropped} rows that overlap {path}")
+        err_console.print(f"held out {dropped} rows that overlap {path}")
     train_rows, eval_rows = split_rows(rows, fraction=eval_fraction, seed=split_seed)
-    console.print(f"training on {len(train_rows)} rows, evaluating on {len(eval_rows)}")
+    err_console.print(f"training on {len(train_rows)} rows, evaluating on {len(eval_rows)}")
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
                   "{task.total}"), TextColumn("{task.fields[stats]}"), TimeRemainingColumn(),
-                  console=console) as bar:
+                  console=err_console) as bar:
         task = bar.add_task("training", total=None, stats="")
 
         def update(step: int, total: int, stats: dict[str, float]) -> None:
@@ -92,12 +91,12 @@ def train_sentiment_cmd(
                        stats=f"loss {stats['loss']:.3f} acc {stats['accuracy']:.3f}")
 
         config = train_sentiment(train_rows, args, output, progress=update)
-    console.print(f"wrote {output} ({config.version})")
+    err_console.print(f"wrote {output} ({config.version})")
     if eval_rows:
         from models.evaluation import evaluate_rows, render_report
 
         report = evaluate_rows(str(output), eval_rows, num_threads=threads)
-        render_report(report, title=f"held-out {len(eval_rows)} training rows", console=console)
+        render_report(report, title=f"held-out {len(eval_rows)} training rows", console=err_console)
         (output / "heldout_metrics.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
 
 
@@ -119,8 +118,6 @@ def eval_sentiment_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Print per-class precision/recall/F1, macro recall and the confusion matrix."""
-    from rich.console import Console
-
     from models.datasets import DataFormatError, load_labelled
     from models.evaluation import evaluate_rows, render_report
 
@@ -129,13 +126,12 @@ def eval_sentiment_cmd(
     try:
         rows = load_labelled(data, split=split, ambiguous=ambiguous)  # type: ignore[arg-type]
     except (DataFormatError, OSError) as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        fail(str(exc))
     report = evaluate_rows(model, rows, num_threads=threads, quantize=quantize)
     if json_out:
         typer.echo(json.dumps(report.as_dict()))
     else:
-        render_report(report, title=f"{data} ({len(rows)} rows)", console=Console())
+        render_report(report, title=f"{data} ({len(rows)} rows)", console=console)
 
 
 def classify_cmd(
@@ -180,7 +176,6 @@ def classify_cmd(
                 "topics": [{"name": t.name, "score": t.score} for t in p.topics],
             }, ensure_ascii=False))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{classifier.version}")
@@ -191,7 +186,7 @@ def classify_cmd(
         table.add_row(escape(text), f"[{colour[p.sentiment]}]{p.sentiment}[/]",
                       *(f"{p.scores[s]:.2f}" for s in ("negative", "neutral", "positive")),
                       ", ".join(f"{t.name} {t.score:.2f}" for t in p.topics))
-    Console().print(table)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

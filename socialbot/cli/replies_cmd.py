@@ -47,16 +47,14 @@ def train_replies_cmd(
     seed: Annotated[int, typer.Option(help="Seed for the split, shuffling and init.")] = 0,
 ) -> None:
     """Fine-tune the reply generator (LoRA) and write a card with before/after figures."""
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from models.reply_training import TrainingArguments, train_replies
-    from socialbot.cli.common import CliState, setup_logging
+    from socialbot.cli.common import err_console, fail, setup_logging, verbosity
     from socialbot.drafting.guardrails import check, sanitise
 
-    state: CliState = ctx.find_root().obj or CliState()
-    setup_logging(state.verbose)
-    console = Console(stderr=True)
+    setup_logging(verbosity(ctx))
+    console = err_console
     try:
         args = TrainingArguments(
             data=tuple(str(p) for p in (data or [DEFAULT_DATA])),
@@ -76,8 +74,7 @@ def train_replies_cmd(
             command=shlex.join(["socialbot", *sys.argv[1:]]),
         )
     except ValueError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+        fail(str(exc), code=2)
 
     def passes(draft: str, request: object, voice: object) -> bool:
         platform = getattr(request, "platform", "twitter")
