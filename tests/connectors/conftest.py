@@ -13,6 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from connectors.base import Connector
+from socialbot.domain import Post
+
 
 @dataclass
 class Request:
@@ -139,3 +142,17 @@ def prawcore_sleeps(monkeypatch: pytest.MonkeyPatch) -> NoSleepTime:
     monkeypatch.setattr(prawcore.sessions, "time", fake)
     monkeypatch.setattr(prawcore.rate_limit, "time", fake)
     return fake
+
+
+def drain(
+    source: Connector, cursor: str | None = None, limit: int = 100
+) -> tuple[list[Post], str | None]:
+    """Fetch pages until caught up, like the ingest stage; return posts and the last cursor."""
+    posts: list[Post] = []
+    for _ in range(1000):
+        page = source.fetch(cursor, limit=limit)
+        posts += page.posts
+        cursor = page.cursor
+        if page.exhausted:
+            return posts, cursor
+    raise AssertionError("never caught up")

@@ -16,7 +16,7 @@ from connectors.base import (
 )
 from connectors.reddit import RedditConnector
 from socialbot.domain import Reply
-from tests.connectors.conftest import Response
+from tests.connectors.conftest import Response, drain
 from tests.connectors.fake_reddit import ENV, FakeReddit
 
 
@@ -40,17 +40,6 @@ def make(server, clock):
         return RedditConnector("rd-acme", opts, env=env, base_url=server.url,
                                sleep=clock.sleep, clock=clock.time)
     return build
-
-
-def drain(source: RedditConnector, cursor: str | None = None, limit: int = 100):
-    posts = []
-    for _ in range(1000):
-        page = source.fetch(cursor, limit=limit)
-        posts += page.posts
-        cursor = page.cursor
-        if page.exhausted:
-            return posts, cursor
-    raise AssertionError("never caught up")
 
 
 def test_found_by_kind_name() -> None:

@@ -16,6 +16,7 @@ from connectors.base import (
 )
 from connectors.twitter import TwitterConnector
 from socialbot.domain import Reply
+from tests.connectors.conftest import drain
 from tests.connectors.fake_x import BEARER, BOT_NAME, ENV, NOT_ENROLLED, FakeX
 
 
@@ -33,18 +34,6 @@ def make(server, clock):
         return TwitterConnector("x-acme", opts, env=env, base_url=server.url,
                                 sleep=clock.sleep, clock=clock.time)
     return build
-
-
-def drain(source: TwitterConnector, cursor: str | None = None, limit: int = 100):
-    """Fetch pages until caught up, like the ingest stage; return posts and the last cursor."""
-    posts = []
-    for _ in range(1000):
-        page = source.fetch(cursor, limit=limit)
-        posts += page.posts
-        cursor = page.cursor
-        if page.exhausted:
-            return posts, cursor
-    raise AssertionError("never caught up")
 
 
 def test_found_by_kind_name() -> None:
