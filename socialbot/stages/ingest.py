@@ -17,7 +17,7 @@ from connectors.base import (
     TransientError,
     connector_class,
 )
-from socialbot.clock import Clock, WallClock
+from socialbot.clock import Clock, StreamClock, WallClock
 from socialbot.config import SourceConfig
 from socialbot.errors import ConfigError
 from socialbot.stages.base import Stage, StageContext
@@ -110,7 +110,7 @@ class IngestStage(Stage):
             )
         self._failures = 0
         self.totals.add(written)
-        if self.clock is not None and page.posts and hasattr(self.clock, "advance"):
+        if isinstance(self.clock, StreamClock) and page.posts:
             self.clock.advance(max(p.created_at for p in page.posts))
         handled = len(page.posts) + len(page.rejected)
         if handled:
