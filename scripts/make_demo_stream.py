@@ -37,9 +37,9 @@ What is in the stream
   ``product_quality``, ``customer_service``, ``app_bugs``.
 * Negative ``delivery`` posts run at a steady ~0-3 per hour (about 1-2 in the
   day) all week, except for **one incident**: on 2026-11-06 from 14:00 to about
-  18:00 UTC a delivery outage makes negative delivery complaints surge (ramping
-  up during 14:00-15:00, ~20 per hour at the 15:00-17:00 peak, decaying through
-  18:00-19:00), mostly on twitter with some on reddit, with recurring phrases:
+  18:00 UTC a delivery outage makes negative delivery complaints surge (from
+  14:00 at once, as when a courier system goes down: ~16-20 per hour until 17:00,
+  decaying through 18:00-19:00), mostly on twitter with some on reddit, with recurring phrases:
   "orders not arriving", "tracking stuck on 'out for delivery'", "courier never
   showed", "#parcellydown". The brand posts status updates during it.
 
@@ -69,7 +69,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "socialbot" / "data" / "d
 TOPICS = ["delivery", "billing", "product_quality", "customer_service", "app_bugs"]
 INCIDENT_START = START + timedelta(days=4, hours=14)  # 2026-11-06T14:00:00Z
 # Extra negative-delivery posts per hour from the incident start (hours 14..19).
-INCIDENT_EXTRA = [8, 18, 20, 14, 5, 2]
+INCIDENT_EXTRA = [16, 18, 20, 14, 5, 2]
 INCIDENT_QUESTIONS = [2, 4, 3, 2, 1, 0]
 
 TWITTER_EPOCH_MS = 1288834974657
@@ -1095,7 +1095,7 @@ def schedule(rng: random.Random) -> list[Item]:
         carry -= count
         for _ in range(count):
             items.append(Item(hour_ts + rng.uniform(0, 3600), "", "complaint", "delivery"))
-    # The incident: ramp up during the first hour, decay during the last two.
+    # The incident: an abrupt start (an outage), a decay during the last two hours.
     inc_ts = INCIDENT_START.timestamp()
     for offset, (extra, questions) in enumerate(
         zip(INCIDENT_EXTRA, INCIDENT_QUESTIONS, strict=True)
@@ -1103,12 +1103,8 @@ def schedule(rng: random.Random) -> list[Item]:
         for n_posts, kind in ((extra, "complaint"), (questions, "question")):
             for _ in range(n_posts):
                 u = rng.random()
-                if offset == 0:
-                    frac = math.sqrt(u)  # density rising through the hour
-                elif offset >= 4:
-                    frac = 1 - math.sqrt(1 - u)  # density falling through the hour
-                else:
-                    frac = u
+                # uniform within the hour, density falling through the last two
+                frac = 1 - math.sqrt(1 - u) if offset >= 4 else u
                 ts = inc_ts + offset * 3600 + frac * 3599
                 items.append(Item(ts, "", kind, "delivery", incident=True))
     for minutes, _ in INCIDENT_STATUS:
