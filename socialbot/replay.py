@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -53,6 +53,7 @@ def replay_file(
     watch: str | None = None,
     from_start: bool = False,
     downstream: bool = True,
+    exclude: Collection[str] = (),
     stdin: BinaryIO | None = None,
     stop: threading.Event | None = None,
     on_page: Callable[[ReplaySummary], None] | None = None,
@@ -61,6 +62,7 @@ def replay_file(
 
     Later stages run after each page with the clock set to the newest post seen,
     so time-based stages see the archive's own timeline, the same way every time.
+    `exclude` names later stages not to run (e.g. drafting, for a backtest).
     """
     stop = stop or threading.Event()
     name = replay_source_name(path)
@@ -75,7 +77,7 @@ def replay_file(
         store, connector, watch=watch, page_size=config.daemon.page_size, clock=clock
     )
     ctx = StageContext(config=config, store=store, clock=clock, stop=stop)
-    later = build_stages(ctx, exclude={"ingest"}) if downstream else []
+    later = build_stages(ctx, exclude={"ingest", *exclude}) if downstream else []
     summary = ReplaySummary(source=name, stages={s.name: 0 for s in later})
     # Job runs are recorded once per replay, not per page: status shows the
     # replay as one run of each stage, and the bookkeeping stays off the hot path.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from typing import Annotated
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,6 +15,10 @@ from rich.table import Table
 
 from socialbot.cli.common import console, fail, get_config, get_store, setup_logging, verbosity
 from socialbot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from socialbot.config import Config
+    from socialbot.store import Store
 
 
 def run(
@@ -81,21 +88,41 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     dry_run_alerts: Annotated[
         bool,
-        typer.Option("--dry-run-alerts", help="Print the alerts this replay raises; deliver none."),
+        typer.Option(
+            "--dry-run-alerts",
+            help="Backtest: replay into a scratch database and print the alerts raised; "
+            "nothing is stored or delivered, no replies are drafted.",
+        ),
     ] = False,
 ) -> None:
     """Feed a JSONL file through every stage as fast as possible, on the posts' own timestamps."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from connectors.base import ConnectorError
-    from socialbot.cli.monitor_cmd import alerts_after, dry_run_config, print_alert_table
-    from socialbot.replay import ReplaySummary, replay_file
+    from socialbot.cli.monitor_cmd import backtest_config
 
     setup_logging(verbosity(ctx), quiet=True)
     config = get_config(ctx)
-    if dry_run_alerts:
-        config = dry_run_config(config)
-    store = get_store(config)
+    with contextlib.ExitStack() as scratch:
+        if dry_run_alerts:
+            config = backtest_config(config, Path(scratch.enter_context(TemporaryDirectory())))
+        store = get_store(config)
+        scratch.callback(store.dispose)
+        _replay(store, config, file, from_start, ingest_only, as_json, dry_run_alerts)
+
+
+def _replay(
+    store: Store,
+    config: Config,
+    file: str,
+    from_start: bool,
+    ingest_only: bool,
+    as_json: bool,
+    dry_run_alerts: bool,
+) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from connectors.base import ConnectorError
+    from socialbot.cli.monitor_cmd import BACKTEST_SKIPS, alerts_after, print_alert_table
+    from socialbot.replay import ReplaySummary, replay_file
+
     seen = alerts_after(store, None)
     with Progress(
         TextColumn("replaying"),
@@ -119,6 +146,7 @@ def replay(
                 file,
                 from_start=from_start,
                 downstream=not ingest_only,
+                exclude=BACKTEST_SKIPS if dry_run_alerts else (),
                 on_page=on_page,
             )
         except ConnectorError as exc:
@@ -141,6 +169,7 @@ def replay(
         console.print("see the quarantined lines with [bold]socialbot quarantine[/]")
     if dry_run_alerts:
         print_alert_table(raised, title=f"alerts this replay would raise ({len(raised)})")
+        console.print("dry run: replayed into a scratch database, now deleted; nothing was stored")
 
 
 def status(

@@ -170,9 +170,19 @@ def report(
     console.print(f"wrote {out} ({len(page) / 1024:.0f} KiB)")
 
 
-def dry_run_config(config: Config) -> Config:
-    """`config` with `[alerts] dry_run = true`: alerts are recorded, nothing is delivered."""
-    return config.model_copy(update={"alerts": config.alerts.model_copy(update={"dry_run": True})})
+#: stages a backtest does not run: it is about which alerts an archive raises
+BACKTEST_SKIPS = ("deliver", "draft", "post")
+
+
+def backtest_config(config: Config, folder: Path) -> Config:
+    """`config` on a scratch SQLite database in `folder`, delivering nothing.
+
+    A backtest (`replay --dry-run-alerts`) must leave the real store as it was:
+    no posts, predictions, trend counts or alert-rule state from the archive.
+    """
+    database = config.database.model_copy(update={"url": f"sqlite:///{folder / 'backtest.db'}"})
+    alerts = config.alerts.model_copy(update={"dry_run": True})
+    return config.model_copy(update={"database": database, "alerts": alerts})
 
 
 def alerts_after(store: Store, seen: Any) -> Any:

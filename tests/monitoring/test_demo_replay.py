@@ -7,14 +7,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from socialbot.cli import app
 from socialbot.config import Config
 from socialbot.replay import replay_file
 from socialbot.store import Store, open_store
-from socialbot.watching.tables import OUTBOX
 from socialbot.watching.views import list_alerts
 from tests.monitoring.conftest import demo_config
 
@@ -40,9 +38,12 @@ def test_the_incident_gives_exactly_one_alert_at_the_right_topic_and_time(
     assert len(alerts) == 1
     negative = by_rule["negative_spike:delivery"]
     assert negative["topic"] == "delivery"
-    # Opened within two (1h) windows of the incident's start, on evidence from inside it.
+    # Opened on evidence from inside the incident, within three 15m buckets of its start:
+    # its first half hour holds 6 negative delivery posts against 0.7 usually, just short
+    # of the default sensitivity (the shipped classifier, which also reads some incident
+    # questions as negative, alerts one bucket sooner: test_real_classifier.py).
     opened_at = datetime.fromisoformat(negative["opened_at"])
-    assert INCIDENT_START <= opened_at <= INCIDENT_START + 2 * HOUR
+    assert INCIDENT_START < opened_at <= INCIDENT_START + 3 * timedelta(seconds=cfg.trends.bucket)
     assert negative["status"] == "resolved"
     assert datetime.fromisoformat(negative["resolved_at"]) < INCIDENT_START + 12 * HOUR
     for alert in alerts:
@@ -85,7 +86,7 @@ def test_replaying_again_raises_nothing_new(demo_store: tuple[Config, Store]) ->
         assert list_alerts(conn) == first
 
 
-def test_dry_run_alerts_prints_them_and_queues_nothing(tmp_path: Path) -> None:
+def test_dry_run_alerts_prints_them_and_stores_nothing(tmp_path: Path) -> None:
     cfg_path = tmp_path / "config.toml"
     repo_config = Path(__file__).resolve().parents[2] / "config.toml"
     db = tmp_path / "demo.db"  # the file demo_config(tmp_path) opens
@@ -100,13 +101,14 @@ def test_dry_run_alerts_prints_them_and_queues_nothing(tmp_path: Path) -> None:
     summary = json.loads(result.output.strip().splitlines()[-1])
     rules = sorted(a["rule"] for a in summary["alerts"])
     assert rules == ["negative_spike:delivery"]
-    store = open_store(demo_config(tmp_path))
-    with store.reading() as conn:
-        assert conn.execute(select(func.count()).select_from(OUTBOX)).scalar_one() == 0
-    store.dispose()
-    table = CliRunner().invoke(app, [*args, "--from-start"])  # already raised: nothing new
+    assert summary["new_posts"] == 1705
+    assert not db.exists()  # a backtest: the configured store was never opened
+    # Run twice, the same alert again: nothing was remembered between the runs.
+    table = CliRunner().invoke(app, args, env={"COLUMNS": "150"})
     assert table.exit_code == 0, table.output
-    assert "would raise (0)" in table.output
+    assert "would raise (1)" in table.output and "negative_spike:delivery" in table.output
+    assert "nothing was stored" in table.output
+    assert not db.exists()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -121,9 +123,10 @@ def test_an_imperfect_classifier_still_gives_exactly_one_alert(
     cfg, store = demo_store
     alerts = _replay(cfg, store)
     assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery"]
+    # With 15% of labels wrong the surge still shows within the hour (four 15m buckets).
     for alert in alerts:
         assert (
-            INCIDENT_START < datetime.fromisoformat(alert["opened_at"]) <= INCIDENT_START + 2 * HOUR
+            INCIDENT_START < datetime.fromisoformat(alert["opened_at"]) <= INCIDENT_START + HOUR
         )
 
 

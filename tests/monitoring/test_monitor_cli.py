@@ -40,7 +40,7 @@ def demo_cfg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         ]
         mp.setattr(stages, "STAGE_BUILDERS", (builders[0], TRUTH_BUILDER, *builders[1:]))
         result = CliRunner().invoke(
-            app, ["--config", str(cfg), "replay", "builtin:demo_stream", "--dry-run-alerts"]
+            app, ["--config", str(cfg), "replay", "builtin:demo_stream"]
         )
     assert result.exit_code == 0, result.output
     yield cfg
@@ -57,7 +57,7 @@ def test_trends_json_is_the_whole_week_per_hour(demo_cfg: Path) -> None:
     assert data["bucket_seconds"] == 3600
     assert len(data["times"]) == 7 * 24
     assert set(data["series"]) == {"negative", "neutral", "positive"}
-    assert sum(sum(v) for v in data["series"].values()) == 1699
+    assert sum(sum(v) for v in data["series"].values()) == 1705
     negative = data["series"]["negative"]
     peak = data["times"][negative.index(max(negative))]
     assert "2026-11-06T15:00" <= peak <= "2026-11-06T17:00"
