@@ -164,7 +164,8 @@ def _alerts_section(alerts: list[dict[str, Any]]) -> str:
         posts = "".join(_post_html(p, "neg") for p in a["posts"][:3])
         out.append(
             f"<div class='alert'><b>#{a['id']} {e(a['rule'])}</b>{topic} &mdash; {e(a['status'])}"
-            f"<br>started {e(a['started_at'][:16])}, peak window {e(a['window']['start'][11:16])}"
+            f"<br>raised {e((a['opened_at'] or a['started_at'])[:16])}, "
+            f"peak window {e(a['window']['start'][11:16])}"
             f"&ndash;{e(a['window']['end'][11:16])}: <b>{a['observed']:.0f}</b> posts vs "
             f"{a['baseline']:.1f} expected ({score})"
             f"<br><span class='muted'>{e(a['baseline_method'] or '')}</span>"

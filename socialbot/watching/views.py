@@ -69,7 +69,10 @@ def text_summary(alert: dict[str, Any]) -> str:
     """The plain-text body used by the console and email channels."""
     lines = [headline(alert), ""]
     lines.append(f"rule:     {alert['rule']} ({alert['kind']})")
-    lines.append(f"window:   {alert['window']['start']} .. {alert['window']['end']}")
+    if alert.get("opened_at"):
+        lines.append(f"raised:   {alert['opened_at']} (first anomalous window from "
+                     f"{alert['started_at']})")
+    lines.append(f"window:   {alert['window']['start']} .. {alert['window']['end']} (strongest)")
     if alert.get("resolved_at"):
         lines.append(f"resolved: {alert['resolved_at']}")
     lines.append(
