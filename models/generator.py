@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.prompting import BrandVoice, DraftRequest, chat_messages
+from models.decoding import PrefixCache, Sampling, decode
+from models.prompting import BrandVoice, DraftRequest, chat_messages, system_prompt
 
 if TYPE_CHECKING:
     import torch
@@ -137,6 +138,7 @@ class ReplyGenerator:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+        self._prefixes = PrefixCache(self.model)
 
     @classmethod
     def load(
@@ -222,36 +224,37 @@ class ReplyGenerator:
         voices = [voice] * len(requests) if isinstance(voice, BrandVoice) else list(voice)
         if len(voices) != len(requests):
             raise ValueError("give one voice, or one voice per request")
-        prompts = [self.prompt_text(r, v) for r, v in zip(requests, voices, strict=True)]
-        # Batches of similar length waste little compute on padding.
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        prompts = [
+            self.tokenizer(self.prompt_text(r, v), add_special_tokens=False)["input_ids"]
+            for r, v in zip(requests, voices, strict=True)
+        ]
+        # Requests sharing a system message (voice x platform) batch together, so its
+        # keys and values are computed once; within those, similar lengths waste little
+        # compute on padding.
+        systems = [
+            system_prompt(v, platform=r.platform) for r, v in zip(requests, voices, strict=True)
+        ]
+        order = sorted(range(len(prompts)), key=lambda i: (systems[i], len(prompts[i])))
+        sampling = Sampling(
+            max_new_tokens=max_new_tokens,
+            eos_token_id=self.tokenizer.eos_token_id,
+            temperature=temperature,
+            top_p=top_p,
+        )
+        # A private generator: drafting never disturbs (or depends on) the caller's RNG.
+        rng = torch.Generator(device=self.device).manual_seed(seed)
         drafts: list[str] = [""] * len(prompts)
-        sample = temperature > 0
-        options: dict[str, Any] = {
-            "max_new_tokens": max_new_tokens,
-            "do_sample": sample,
-            "pad_token_id": self.tokenizer.pad_token_id,
-            "eos_token_id": self.tokenizer.eos_token_id,
-        }
-        if sample:
-            options.update(temperature=temperature, top_p=top_p, top_k=0)
-        else:
-            options.update(temperature=None, top_p=None, top_k=None)
-        # Seed inside a forked RNG state so drafting never disturbs the caller's RNG.
-        devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices), torch.inference_mode():
-            torch.manual_seed(seed)
-            for start in range(0, len(order), batch_size):
-                chunk = order[start : start + batch_size]
-                batch = self.tokenizer(
+        with torch.inference_mode():
+            for chunk in _batches(order, systems, batch_size):
+                tokens = decode(
+                    self.model,
                     [prompts[i] for i in chunk],
-                    return_tensors="pt",
-                    padding=True,
-                    add_special_tokens=False,
-                ).to(self.device)
-                output = self.model.generate(**batch, **options)
-                new_tokens = output[:, batch["input_ids"].shape[1] :]
-                texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+                    prefixes=self._prefixes,
+                    sampling=sampling,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    generator=rng,
+                )
+                texts = self.tokenizer.batch_decode(tokens, skip_special_tokens=True)
                 for i, text in zip(chunk, texts, strict=True):
                     drafts[i] = text.strip()
         return drafts
@@ -263,6 +266,18 @@ class ReplyGenerator:
         )
         assert isinstance(text, str)
         return text
+
+
+def _batches(order: list[int], systems: list[str], size: int) -> Iterator[list[int]]:
+    """Consecutive runs of `order` of at most `size`, never mixing system messages."""
+    chunk: list[int] = []
+    for i in order:
+        if chunk and (len(chunk) == size or systems[i] != systems[chunk[0]]):
+            yield chunk
+            chunk = []
+        chunk.append(i)
+    if chunk:
+        yield chunk
 
 
 @contextmanager

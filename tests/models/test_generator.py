@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from models.decoding import PrefixCache, Sampling, common_prefix_length, decode
 from models.generator import (
     GeneratorError,
     ReplyGenerator,
@@ -56,6 +57,49 @@ def test_batched_left_padded_greedy_equals_one_at_a_time(tiny: ReplyGenerator) -
     assert batched == single
     assert all(batched)
     assert tiny.tokenizer.padding_side == "left"
+
+
+def _prompt_ids(gen: ReplyGenerator) -> list[list[int]]:
+    return [
+        gen.tokenizer(gen.prompt_text(r, VOICE), add_special_tokens=False)["input_ids"]
+        for r in REQUESTS[:2]  # both on twitter: one system message, a shared prefix
+    ]
+
+
+def test_batched_decoding_matches_transformers_generate_row_by_row(tiny: ReplyGenerator) -> None:
+    """The shared-prefix, retire-when-done decoder writes what `generate` writes alone,
+    also when one row ends (eos) many steps before the other."""
+    prompts = _prompt_ids(tiny)
+    assert common_prefix_length(prompts) > 40  # the system message is shared
+    never = Sampling(max_new_tokens=16, eos_token_id=-1, temperature=0)
+    free = decode(tiny.model, prompts, prefixes=PrefixCache(tiny.model), sampling=never,
+                  pad_token_id=0)
+    eos = free[0][3]  # row 0 ends at its 4th token; row 1 must run on unaffected
+    sampling = Sampling(max_new_tokens=16, eos_token_id=eos, temperature=0)
+    batched = decode(tiny.model, prompts, prefixes=PrefixCache(tiny.model), sampling=sampling,
+                     pad_token_id=0)
+    for prompt, ours in zip(prompts, batched, strict=True):
+        with torch.inference_mode():
+            out = tiny.model.generate(
+                torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
+                max_new_tokens=16, do_sample=False, eos_token_id=eos, pad_token_id=0,
+                temperature=None, top_p=None, top_k=None,
+            )[0, len(prompt):].tolist()
+        assert ours == [t for t in out if t != eos][: len(ours)] and eos not in ours
+        assert len(ours) == (out.index(eos) if eos in out else 16)
+    assert len(batched[0]) == 3 and len(batched[1]) > 3
+
+
+def test_the_shared_prefix_is_computed_once_and_never_changed(tiny: ReplyGenerator) -> None:
+    prompts = _prompt_ids(tiny)
+    prefixes = PrefixCache(tiny.model)
+    sampling = Sampling(max_new_tokens=6, eos_token_id=-1, temperature=0)
+    first = decode(tiny.model, prompts, prefixes=prefixes, sampling=sampling, pad_token_id=0)
+    stored = next(iter(prefixes._entries.values()))
+    length = stored.get_seq_length()
+    again = decode(tiny.model, prompts, prefixes=prefixes, sampling=sampling, pad_token_id=0)
+    assert again == first
+    assert len(prefixes._entries) == 1 and stored.get_seq_length() == length
 
 
 def test_same_seed_same_drafts_other_seed_other_drafts(tiny: ReplyGenerator) -> None:
