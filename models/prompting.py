@@ -23,7 +23,8 @@ class BrandVoice:
     """How the brand speaks and what its drafts may say; built by the core from config.
 
     `facts` are statements a draft may make (opening hours, known outages ...);
-    `allowed_links` are URL prefixes a draft may contain (anything else is flagged);
+    `allowed_links` are the pages a draft may link to, "prefix/*" for every page under
+    one (anything else is flagged);
     `allowed_promises` lists the kinds from `PROMISE_KINDS` a draft may promise.
     """
 
@@ -79,12 +80,35 @@ def system_prompt(voice: BrandVoice, *, platform: str) -> str:
     if voice.facts:
         lines.append("Facts you may state: " + " ".join(voice.facts))
     if voice.allowed_links:
-        lines.append("Links you may use: " + " ".join(voice.allowed_links))
+        # "https://help.acme.com/track/*" (pages under it) is shown without the star
+        links = (link.removesuffix("*") for link in voice.allowed_links)
+        lines.append("Links you may use: " + " ".join(links))
     else:
         lines.append("Do not include links.")
     if voice.sign_off:
         lines.append(f"End with: {voice.sign_off}")
     return "\n".join(lines)
+
+
+#: lines of the system message a draft may legitimately repeat (facts, links, sign-off)
+_QUOTABLE = ("Facts you may state: ", "Links you may use: ", "End with: ")
+#: the prompt's own labels; a draft containing one is echoing the prompt, not replying
+PROMPT_MARKERS: tuple[str, ...] = (
+    "Write the reply",
+    "Earlier in the conversation:",
+    "Post by @",
+    "Facts you may state",
+    "Links you may use",
+    "End with:",
+    "(sentiment ",
+    "<|im_",
+)
+
+
+def system_rules(voice: BrandVoice, *, platform: str) -> str:
+    """The system message's instructions only: what no draft should quote back."""
+    lines = system_prompt(voice, platform=platform).splitlines()
+    return "\n".join(line for line in lines if not line.startswith(_QUOTABLE))
 
 
 def user_prompt(request: DraftRequest) -> str:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from models.prompting import BrandVoice
+from models.prompting import PROMPT_MARKERS, BrandVoice, system_rules
 from socialbot.drafting.wordlists import COMMITMENT, INSULTS, NEGATION, PROFANITY, PROMISE_WORDS
 
 #: Characters a reply may have, per platform; unknown platforms get the strictest.
@@ -20,13 +20,15 @@ PLATFORM_LIMITS: dict[str, int] = {"twitter": 280, "reddit": 10_000}
 STRICTEST_LIMIT = min(PLATFORM_LIMITS.values())
 
 #: Flag codes, stable for the store and the moderation UI.
-EMPTY, TOO_LONG, LINK, PII, PROFANE, PROMISE, REPETITIVE, DUPLICATE = (
+EMPTY, TOO_LONG, LINK, PII, CODE, PROFANE, PROMISE, ECHO, REPETITIVE, DUPLICATE = (
     "empty",
     "too_long",
     "link",
     "pii",
+    "copied_code",
     "profanity",
     "promise",
+    "prompt_echo",
     "repetitive",
     "duplicate",
 )
@@ -48,6 +50,10 @@ _PROFANITY = _words_pattern(PROFANITY)
 _INSULT = _words_pattern(INSULTS)
 _PROMISES = {kind: _words_pattern(words) for kind, words in PROMISE_WORDS.items()}
 _COMMITMENT = _words_pattern(COMMITMENT)
+#: words before a promise word searched for a negation ("we can't offer you a refund")
+NEGATION_REACH = 5
+#: idioms with a negation word that deny nothing ("no worries, your refund is on its way")
+_NOT_A_NEGATION = re.compile(r"\bno (?:worries|problem|probs|bother|doubt)\b", re.IGNORECASE)
 _NEGATION = _words_pattern(NEGATION)
 
 _URL = re.compile(
@@ -60,6 +66,11 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 #: Order / ticket / account numbers: a run of 5+ characters holding at least 4 digits.
 _REFERENCE = re.compile(r"#?\b(?=(?:[A-Za-z-]*\d){4})[A-Za-z0-9-]{5,}\b")
+#: Codes (promo, voucher, referral): letters and digits mixed, 4+ characters; a time
+#: of day ("10am") is not one.
+_CODE = re.compile(r"\b(?=[A-Za-z-]*\d)(?=[\d-]*[A-Za-z])(?!\d{1,2}(?:am|pm)\b)[A-Za-z0-9-]{4,}\b")
+#: words in a row shared with the prompt's instructions that make a draft an echo of them
+ECHO_WORDS = 6
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _WORD = re.compile(r"[\w']+")
 
@@ -90,13 +101,17 @@ def check(
         flags.append(Flag(TOO_LONG, f"{len(text)} characters; {platform} allows {limit}"))
     flags += _link_flags(text, voice.allowed_links)
     flags += _pii_flags(text, post_text)
+    flags += _code_flags(text, post_text)
+    flags += _echo_flags(text, voice, platform)
     for pattern, what in ((_PROFANITY, "profanity"), (_INSULT, "an insult")):
         found = sorted({m.group(0).lower() for m in pattern.finditer(text)})
         if found:
             flags.append(Flag(PROFANE, f"contains {what}: {', '.join(found)}"))
     for kind in promised_kinds(text):
         if not voice.may_promise(kind):
-            flags.append(Flag(PROMISE, f"promises a {kind}, which {voice.name} does not allow"))
+            flags.append(
+                Flag(PROMISE, f"offers or mentions a {kind}, which {voice.name} does not allow")
+            )
     repetition = _repetition(text)
     if repetition:
         flags.append(Flag(REPETITIVE, repetition))
@@ -131,14 +146,24 @@ def sanitise(draft_text: str, *, platform: str) -> str:
 
 
 def promised_kinds(text: str) -> list[str]:
-    """The kinds of promise (refund, compensation, discount) `text` makes."""
+    """The kinds of promise (refund, compensation, discount) `text` makes or offers.
+
+    Naming one is enough ("DM us for a refund" offers one as surely as "we'll refund
+    you"), unless the sentence denies it: a negation among the few words before it
+    ("we can't offer a refund"), or a sentence that only asks ("have you asked for a
+    refund?").
+    """
     kinds: list[str] = []
     for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
-        if not _COMMITMENT.search(sentence) or _NEGATION.search(sentence):
-            continue
+        asks = sentence.rstrip().endswith("?") and not _COMMITMENT.search(sentence)
         for kind, pattern in _PROMISES.items():
-            if pattern.search(sentence) and kind not in kinds:
-                kinds.append(kind)
+            for match in pattern.finditer(sentence):
+                lead = _NOT_A_NEGATION.sub(" ", sentence[: match.start()])
+                before = _WORD.findall(lead)[-NEGATION_REACH:]
+                if asks or _NEGATION.search(" ".join(before)):
+                    continue
+                if kind not in kinds:
+                    kinds.append(kind)
     return kinds
 
 
@@ -152,17 +177,21 @@ def _link_flags(text: str, allowed: Sequence[str]) -> list[Flag]:
 
 
 def _allowed_link(url: str, allowed: Sequence[str]) -> bool:
-    """True when `url` starts with an allowed prefix at a path boundary.
+    """True when `url` is an allowed page, or under an allowed "prefix/*".
 
-    A prefix "https://help.acme.com" allows "https://help.acme.com/x" but not
-    "https://help.acme.com.evil.io"; the scheme and "www." are ignored on both sides.
+    Small models invent plausible deep links ("help.acme.com/orders/123/refund") that
+    lead nowhere, so an entry allows exactly that page (any query or fragment);
+    "https://help.acme.com/track/*" allows the pages under /track/. The scheme, "www."
+    and a trailing slash are ignored on both sides.
     """
     bare = _bare(url.rstrip(".,!?;:"))
-    for prefix in allowed:
-        stem = _bare(prefix)
-        if bare == stem or (
-            bare.startswith(stem) and (stem.endswith("/") or bare[len(stem)] in "/?#")
-        ):
+    page = re.split(r"[?#]", bare, maxsplit=1)[0].rstrip("/")
+    for entry in allowed:
+        if entry.endswith("*"):
+            stem = _bare(entry[:-1]).rstrip("/")
+            if page == stem or page.startswith(stem + "/"):
+                return True
+        elif page.lower() == _bare(entry).rstrip("/").lower():
             return True
     return False
 
@@ -189,6 +218,33 @@ def _pii_flags(text: str, post_text: str) -> list[Flag]:
     if repeated:
         flags.append(Flag(PII, f"repeats a number from the customer's post: {', '.join(repeated)}"))
     return flags
+
+
+def _code_flags(text: str, post_text: str) -> list[Flag]:
+    """Promo, voucher or referral codes copied from the post: the brand never hands out
+    a code it did not issue (order numbers are the PII check's)."""
+    in_post = {c.upper() for c in _CODE.findall(post_text)}
+    copied = sorted({c for c in _CODE.findall(text) if c.upper() in in_post})
+    if not copied:
+        return []
+    return [Flag(CODE, f"repeats a code from the customer's post: {', '.join(copied)}")]
+
+
+def _echo_flags(text: str, voice: BrandVoice, platform: str) -> list[Flag]:
+    """The prompt's own instructions or layout written back into the draft."""
+    lowered = text.casefold()
+    markers = [m for m in PROMPT_MARKERS if m.casefold() in lowered]
+    if markers:
+        return [Flag(ECHO, f"copies the prompt's layout: {', '.join(repr(m) for m in markers)}")]
+    words = _WORD.findall(lowered)
+    draft_grams = set(zip(*(words[i:] for i in range(ECHO_WORDS)), strict=False))
+    rules = _WORD.findall(system_rules(voice, platform=platform).casefold())
+    rule_grams = set(zip(*(rules[i:] for i in range(ECHO_WORDS)), strict=False))
+    shared = draft_grams & rule_grams
+    if not shared:
+        return []
+    example = " ".join(sorted(shared)[0])
+    return [Flag(ECHO, f"repeats the prompt's instructions: '{example} ...'")]
 
 
 def _digits(text: str) -> str:

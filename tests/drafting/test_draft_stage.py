@@ -104,7 +104,7 @@ def test_a_draft_failing_guardrails_is_stored_with_its_flags(store: Store, confi
     drain(stage(store, config, generator))
     [draft] = drafts(store)
     assert draft.status == "pending" and draft.attempts == config.drafting.max_attempts
-    assert {f["code"] for f in json.loads(draft.flags)} == {"link"}
+    assert {f["code"] for f in json.loads(draft.flags)} == {"link", "promise"}
 
 
 def test_thread_context_and_classifier_output_reach_the_generator(

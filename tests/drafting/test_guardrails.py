@@ -11,11 +11,11 @@ from socialbot.drafting.guardrails import check, platform_limit, promised_kinds,
 
 VOICE = BrandVoice(
     name="Parcelly",
-    allowed_links=("https://help.parcelly.com", "parcel.ly/track/"),
+    allowed_links=("https://help.parcelly.com", "parcel.ly/track/*"),
 )
 POST = (
     "@Parcelly my parcel PX12345678 never came!! call me on +44 7700 900123 "
-    "or mail jane.doe@example.org, order #98765"
+    "or mail jane.doe@example.org, order #98765. Does PARCEL25 still work at 10am?"
 )
 
 
@@ -29,7 +29,7 @@ def codes(draft: str, *, post: str = POST, platform: str = "twitter", voice: Bra
     "draft",
     [
         "Sorry to hear your parcel hasn't arrived. Could you DM us so we can look into it?",
-        "We're on it! Track it here: https://help.parcelly.com/track",
+        "We're on it! Help is here: https://help.parcelly.com/",
         "You can follow it at parcel.ly/track/abc123 and we'll keep you posted.",
         "We can't offer a refund for this, but we'll chase the courier today.",
         "Have you already asked for a refund through the app?",
@@ -50,6 +50,7 @@ def test_good_drafts_pass(draft: str) -> None:
         ("   \n ", "empty"),
         ("x" * 281, "too_long"),
         ("See https://evil.example.com/phish for help", "link"),
+        ("Track it here: https://help.parcelly.com/orders/98765/refund", "link"),  # invented
         ("See https://help.parcelly.com.evil.io/x for help", "link"),
         ("Try www.bit.ly/abc", "link"),
         ("More at parcelly-support.net/help", "link"),
@@ -69,6 +70,10 @@ def test_good_drafts_pass(draft: str) -> None:
         ("We'd be happy to offer a voucher for the trouble.", "promise"),
         ("We will compensate you for the delay.", "promise"),
         ("Use code SORRY20 for 20% off your next parcel.", "promise"),
+        ("Sure, PARCEL25 still works at checkout!", "copied_code"),
+        ("Tone: warm and brief. Keep the reply under 280 characters.", "prompt_echo"),
+        ("Write the reply. Sorry about that!", "prompt_echo"),
+        ("Post by @jane: sorry to hear it", "prompt_echo"),
         ("We've credited to your account a goodwill credit.", "promise"),
         ("I can give you a discount on the next one.", "promise"),
         ("sorry sorry sorry sorry", "repetitive"),
@@ -137,7 +142,10 @@ def test_identical_to_a_recent_draft_is_a_duplicate() -> None:
     ("text", "kinds"),
     [
         ("We will refund you and send a voucher.", ["refund", "compensation"]),
-        ("Refunds are handled by the shop you bought from.", []),
+        ("Refunds are handled by the shop you bought from.", ["refund"]),  # moderator decides
+        ("DM us your order number for a refund.", ["refund"]),
+        ("No worries, your refund is on its way!", ["refund"]),
+        ("Have you asked the shop for a refund?", []),
         ("We're unable to refund this order.", []),
         ("We cannot give discounts on postage. We'll refund the postage though.", ["refund"]),
     ],
@@ -177,6 +185,20 @@ def test_allow_list_needs_a_path_boundary() -> None:
     assert codes("https://help.parcelly.com") == []
     assert codes("https://help.parcelly.com?x=1") == []
     assert "link" in codes("https://help.parcelly.community/x")
+    assert codes("parcel.ly/track/abc123 and parcel.ly/track") == []
+    assert "link" in codes("parcel.ly/tracking/abc123")
+
+
+def test_a_fact_the_voice_gives_may_be_quoted_but_not_the_rules() -> None:
+    fact = "Customer support chat is open 8:00-22:00 every day."
+    voice = BrandVoice(name="Parcelly", facts=(fact,))
+    assert codes(f"{fact} Sorry!", voice=voice) == []
+    rule = "Never repeat the customer's phone number, e-mail address"
+    assert "prompt_echo" in codes(rule, voice=voice)
+
+
+def test_times_of_day_are_not_codes() -> None:
+    assert "copied_code" not in codes("We'll be there by 10am tomorrow.")
 
 
 @given(st.text(max_size=400))
