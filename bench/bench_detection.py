@@ -105,7 +105,7 @@ def main() -> None:
     started = time.perf_counter()
     rule = AlertRuleConfig(kind="volume_spike", **OVERRIDES)  # type: ignore[arg-type]
     print(
-        f"settings: window {rule.window / 3600:g}h (and twice that), "
+        f"settings: window {rule.window / 3600:g}h (and half and twice that), "
         f"sensitivity {rule.sensitivity:g}, "
         f"min_posts {rule.min_posts}, cooldown {rule.cooldown / 3600:g}h, 15m buckets, "
         f"day-to-day spread {args.day_spread:.0%}"
