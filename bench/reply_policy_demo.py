@@ -1,0 +1,100 @@
+"""Which demo posts the reply policy picks, against the demo stream's own ground truth.
+
+Replays the bundled demo stream into a scratch database with a classifier (the shipped
+one by default), lets the draft stage's policy decide every post (no generation), and
+counts decisions per true kind of post (complaint, question, praise, noise, ...), which
+the stream's generator (scripts/make_demo_stream.py) knows. The goal of issue 6: drafts
+for complaints and questions, none for praise or noise.
+
+    .venv/bin/python bench/reply_policy_demo.py [--classifier models/sentiment-minilm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import tempfile
+import tomllib
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+from sqlalchemy import select
+
+from socialbot.config import parse_config
+from socialbot.drafting.drafter import DraftGenerator
+from socialbot.replay import replay_file
+from socialbot.stages.draft import DraftStage
+from socialbot.store import open_store
+from socialbot.store.drafts import DRAFT_DECISIONS
+from socialbot.store.ingest import POSTS
+from socialbot.store.predictions import PREDICTIONS
+
+REPO = Path(__file__).resolve().parents[1]
+WANTED = ("complaint", "question")
+
+
+def demo_generator() -> ModuleType:
+    script = REPO / "scripts" / "make_demo_stream.py"
+    spec = importlib.util.spec_from_file_location("make_demo_stream", script)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_demo_stream"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _no_generator() -> DraftGenerator:
+    raise RuntimeError("the policy bench drafts nothing")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--classifier", default=str(REPO / "models" / "sentiment-minilm"))
+    parser.add_argument("--show", type=int, default=10, help="wrongly chosen posts to print")
+    opts = parser.parse_args()
+    kinds = {(it.platform, it.id): it.kind for it in demo_generator().Builder().build()}
+    with tempfile.TemporaryDirectory() as folder:
+        data = tomllib.loads((REPO / "config.toml").read_text())
+        data["database"] = {"url": f"sqlite:///{Path(folder) / 'demo.db'}"}
+        data["classifier"] = data.get("classifier", {}) | {"model": opts.classifier}
+        config = parse_config(data, path=REPO / "config.toml")
+        store = open_store(config)
+        replay_file(config, store, "builtin:demo_stream", exclude=("draft", "post", "deliver"))
+        # deciding never loads the generator; a factory that would is never called
+        stage = DraftStage(store, config, generator_factory=_no_generator)
+        while stage.decide_batch():
+            pass
+        with store.reading() as conn:
+            rows = conn.execute(
+                select(
+                    POSTS.c.platform, POSTS.c.post_id, POSTS.c.text,
+                    DRAFT_DECISIONS.c.decision, DRAFT_DECISIONS.c.reason,
+                    PREDICTIONS.c.sentiment,
+                )
+                .join(DRAFT_DECISIONS, DRAFT_DECISIONS.c.post_pk == POSTS.c.id)
+                .join(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
+            ).all()
+        store.dispose()
+    table: Counter[tuple[str, str]] = Counter()
+    wrong = []
+    for platform, post_id, text, decision, reason, sentiment in rows:
+        kind = kinds[(platform, post_id)]
+        table[(kind, decision)] += 1
+        if decision == "draft" and kind not in WANTED:
+            wrong.append((kind, reason, sentiment, " ".join(text.split())[:90]))
+    print(f"classifier: {opts.classifier}")
+    print(f"{'true kind':<12}{'drafted':>9}{'skipped':>9}")
+    for kind in sorted({k for k, _ in table}):
+        print(f"{kind:<12}{table[(kind, 'draft')]:>9}{table[(kind, 'skip')]:>9}")
+    chosen = sum(v for (k, d), v in table.items() if d == "draft")
+    right = sum(v for (k, d), v in table.items() if d == "draft" and k in WANTED)
+    print(f"\n{chosen} posts chosen for a draft, {right} of them complaints or questions "
+          f"({right / max(chosen, 1):.0%}); {chosen - right} praise/noise")
+    for kind, reason, sentiment, text in wrong[: opts.show]:
+        print(f"  {kind:<7} picked as {reason:<8} (classifier: {sentiment:<8}) {text}")
+
+
+if __name__ == "__main__":
+    main()
