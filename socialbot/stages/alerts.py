@@ -11,6 +11,7 @@ from socialbot.config import Config
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
 from socialbot.watching.alerting import RuleJudge
+from socialbot.watching.bucket_width import check_width
 from socialbot.watching.tables import ALERTS
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ class AlertsStage(Stage):
 
     During replay the clock is the posts' own time, so a replay judges exactly
     the windows a live daemon would have, in the same order, with the same result.
+    Buckets counted at another width than the rules' are never judged: the
+    batch raises BucketWidthMismatch (recorded against the job) instead.
     """
 
     kind = "alerts"
@@ -41,6 +44,8 @@ class AlertsStage(Stage):
         windows = 0
         for judge in self.judges:
             with self.store.transaction() as conn:
+                # Checked in the judging transaction, so a rebuild cannot slip in between.
+                check_width(conn, judge.bucket)
                 windows += judge.judge(conn, now).windows
         return windows
 
@@ -50,7 +55,10 @@ class AlertsStage(Stage):
 
 
 def build_alerts_stages(ctx: StageContext) -> list[Stage]:
-    """One alerts stage judging every rule of every watch (none when no rule is configured)."""
+    """One alerts stage judging every rule of every watch (none when no rule is configured).
+
+    Refuses to start when the stored trend counts were made at another width.
+    """
     cfg = ctx.config
     judges = [
         RuleJudge(
@@ -64,4 +72,8 @@ def build_alerts_stages(ctx: StageContext) -> list[Stage]:
         for watch in cfg.watch
         for rule in watch.alert
     ]
-    return [AlertsStage(ctx.store, judges, clock=ctx.clock)] if judges else []
+    if not judges:
+        return []
+    with ctx.store.reading() as conn:
+        check_width(conn, cfg.trends.bucket)
+    return [AlertsStage(ctx.store, judges, clock=ctx.clock)]

@@ -1,7 +1,7 @@
 """Tables for monitoring: trend buckets, the posts they count, alerts and their outbox.
 
-The schema is owned by migration 0003_trends_alerts; these classes describe it
-for queries (tests/test_store.py checks they match).
+The schema is owned by migrations 0003_trends_alerts and 0005_trend_settings;
+these classes describe it for queries (tests/test_store.py checks they match).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     Float,
     ForeignKey,
@@ -63,6 +64,20 @@ class TrendCountedRow(SQLModel, table=True):
     topics: str = Field(sa_column=Column(Text, nullable=False))
     #: the prediction's classified_at when counted; a newer one is counted again
     classified_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class TrendSettingsRow(SQLModel, table=True):
+    """The one row saying which bucket width the trend counts were made in.
+
+    `[trends] bucket` can change between runs; counts made at another width must
+    not be mixed with new ones (see socialbot.watching.bucket_width).
+    """
+
+    __tablename__ = "trend_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_trend_settings_one_row"),)
+
+    id: int = Field(default=1, sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    bucket_seconds: float = Field(sa_column=Column(Float, nullable=False))
 
 
 class AlertRow(SQLModel, table=True):
@@ -153,6 +168,7 @@ class OutboxRow(SQLModel, table=True):
 
 TREND_BUCKETS: Table = TrendBucketRow.__table__  # type: ignore[attr-defined]
 TREND_COUNTED: Table = TrendCountedRow.__table__  # type: ignore[attr-defined]
+TREND_SETTINGS: Table = TrendSettingsRow.__table__  # type: ignore[attr-defined]
 ALERTS: Table = AlertRow.__table__  # type: ignore[attr-defined]
 ALERT_RULE_STATE: Table = AlertRuleStateRow.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
