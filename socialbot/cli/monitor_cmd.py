@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from socialbot.cli.common import console, fail, get_config, get_store
+from socialbot.cli.common import console, fail, get_config, get_store, setup_logging, verbosity
 from socialbot.config import Config, parse_duration
 
 if TYPE_CHECKING:  # the store loads in the commands that use it
@@ -46,6 +46,15 @@ def trends(
         str | None, typer.Option(help="Bucket width, e.g. 1h, 6h, 1d (default 1h).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the series as JSON.")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            # \\[ keeps rich from reading "[trends]" as markup in --help
+            help="Recount every classified post in the \\[trends] bucket width "
+            "(needed after changing it); shows nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Posts over time per topic, sentiment or platform: a table, a chart, or JSON."""
     from socialbot.watching.series import last_bucket, load_series
@@ -54,18 +63,27 @@ def trends(
     if by not in ("topic", "sentiment", "platform"):
         fail("--by: use topic, sentiment or platform")
     config = get_config(ctx)
+    if rebuild:
+        setup_logging(verbosity(ctx), quiet=True)
+        _rebuild(config)
+        return
     w = config.get_watch(watch)
     width = _bucket(config, bucket)
     store = get_store(config)
-    with store.reading() as conn:
-        newest = last_bucket(conn, w.name)
-        end = (
-            (newest + timedelta(seconds=config.trends.bucket))
-            if newest
-            else datetime.now(timezone.utc)
-        )
-        start = end - timedelta(seconds=_seconds(since, "--since"))
-        series = load_series(conn, w.name, start=start, end=end, width=width, by=by, topic=topic)  # type: ignore[arg-type]
+    try:  # disposed so no PostgreSQL connection is left for the garbage collector
+        with store.reading() as conn:
+            newest = last_bucket(conn, w.name)
+            end = (
+                (newest + timedelta(seconds=config.trends.bucket))
+                if newest
+                else datetime.now(timezone.utc)
+            )
+            start = end - timedelta(seconds=_seconds(since, "--since"))
+            series = load_series(
+                conn, w.name, start=start, end=end, width=width, by=by, topic=topic  # type: ignore[arg-type]
+            )
+    finally:
+        store.dispose()
     if as_json:
         print(json.dumps({"watch": w.name, "by": by, "topic": topic} | series.to_json()))
         return
@@ -76,6 +94,43 @@ def trends(
         )
     )
     bar_chart(console, series)
+
+
+def _rebuild(config: Config) -> None:
+    """Recount the trends at the configured width, with a progress bar."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from socialbot.stages.trends import TrendsStage, rebuild
+    from socialbot.watching.bucket_width import width_label
+
+    store = get_store(config)
+    # Built directly, not through build_stages: that refuses a mismatched width,
+    # which is exactly what a rebuild is run to fix.
+    stage = TrendsStage(store, bucket=config.trends.bucket)
+    try:
+        with Progress(
+            TextColumn("recounting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("recount", total=None)
+            counted = rebuild(
+                stage, on_progress=lambda n, total: progress.update(task, completed=n, total=total)
+            )
+    finally:
+        store.dispose()
+    console.print(
+        f"recounted {counted} classified posts in {width_label(config.trends.bucket)} buckets"
+    )
 
 
 def alerts(
