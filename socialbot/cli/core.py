@@ -43,8 +43,10 @@ def run(
     try:
         stages = build_stages(StageContext(config=config, store=store, stop=stop), only=kinds)
     except ConfigError as exc:
+        store.dispose()  # fail() exits; a pooled PostgreSQL connection must not outlive it
         fail(str(exc), code=2)
     if not stages:
+        store.dispose()
         fail("nothing to run: no stage is configured (add a [[source]] to config.toml)")
     restore = install_stop_signals(stop)
     try:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import re
-import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -71,19 +69,9 @@ def _invoke(cfg: Path, *args: str) -> Result:
 
 
 def _refused_run(cfg: Path) -> tuple[int, str]:
-    """`run --once` expected to stop on a config error: its exit code and output.
-
-    socialbot/cli/core.py calls fail() before the try/finally that disposes the
-    store, so on PostgreSQL a pooled connection is left open; the result's
-    traceback keeps it alive, so drop that and collect it here, quietly.
-    """
+    """`run --once` expected to stop on a config error: its exit code and output."""
     result = _invoke(cfg, "run", "--once")
-    code, output = result.exit_code, result.output
-    del result
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
-    return code, output
+    return result.exit_code, result.output
 
 
 def _stored(store: Store) -> dict[str, Any]:
