@@ -54,7 +54,10 @@ class TrainingArguments:
     checkpoint_every: int = 0  # steps between interim saves; 0 = only at the end
     max_steps: int | None = None
     init_from: str | None = None  # an artefact folder to continue from (adapter + head)
-    version: str = field(default_factory=lambda: f"sentiment-{datetime.now(timezone.utc):%Y%m%d}")
+    # to the minute: predictions record it, and two models trained one day must differ
+    version: str = field(
+        default_factory=lambda: f"sentiment-{datetime.now(timezone.utc):%Y%m%d%H%M}"
+    )
 
     def __post_init__(self) -> None:
         checks = [
