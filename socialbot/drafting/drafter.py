@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from models.prompting import BrandVoice, DraftRequest
-from socialbot.drafting.guardrails import Flag, check, sanitise
+from socialbot.drafting.guardrails import Flag, check, sanitise, sign
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,8 @@ def draft_replies(
     Each round generates, in one batched call, a draft for every request still failing;
     attempt k uses seed `seed + k - 1`, so a retry samples a different text and a rerun
     with the same seed gives the same drafts. A draft is sanitised (`guardrails.sanitise`)
-    then checked; it passes when `check` raises no flag. `recent` drafts, and drafts
+    and signed with the voice's sign-off (`guardrails.sign`), then checked; it passes
+    when `check` raises no flag. `recent` drafts, and drafts
     accepted earlier in this call, count as duplicates, so a batch of similar posts does
     not get one canned answer. After `max_attempts` the attempt with the fewest flags is
     kept (the latest on ties) and returned with its flags.
@@ -99,7 +100,7 @@ def draft_replies(
         still_failing = []
         for index, raw in zip(pending, texts, strict=True):
             request = requests[index]
-            text = sanitise(raw, platform=request.platform)
+            text = sign(sanitise(raw, platform=request.platform), voice)
             flags = check(
                 text,
                 post_text=request.text,

@@ -145,6 +145,27 @@ def sanitise(draft_text: str, *, platform: str) -> str:
     return kept or text
 
 
+#: A signature at the end of a draft: "^PB", "*SOT", "-Jess", "Signed: *NINA", runs of them.
+#: The training replies are signed by their agents' initials, so the model signs with
+#: invented ones; the brand's own sign-off replaces them.
+_SIGNATURE = re.compile(
+    r"(?:[\s/]*(?:signed:?\s*)?(?:[*^~]|(?<=\s)-)(?:[A-Za-z][\w.]{0,15})?\*?)+[\s/*]*$",
+    re.IGNORECASE,
+)
+
+
+def sign(draft_text: str, voice: BrandVoice) -> str:
+    """The draft with any signature it wrote replaced by the voice's `sign_off` (if set).
+
+    A safe repair like `sanitise`: a signature says who answers, which is the brand's
+    to choose, not the model's.
+    """
+    text = _SIGNATURE.sub("", draft_text).rstrip()
+    if voice.sign_off and text:
+        text = f"{text} {voice.sign_off}"
+    return text
+
+
 def promised_kinds(text: str) -> list[str]:
     """The kinds of promise (refund, compensation, discount) `text` makes or offers.
 

@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.prompting import BrandVoice
-from socialbot.drafting.guardrails import check, platform_limit, promised_kinds, sanitise
+from socialbot.drafting.guardrails import (
+    check,
+    platform_limit,
+    promised_kinds,
+    sanitise,
+    sign,
+)
 
 VOICE = BrandVoice(
     name="Parcelly",
@@ -207,3 +213,24 @@ def test_check_and_sanitise_never_crash(text: str) -> None:
     flags = check(cleaned, post_text=text, platform="twitter", voice=VOICE)
     assert all(f.code and f.reason for f in flags)
     assert len(cleaned) <= max(len(text), platform_limit("twitter"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "signed"),
+    [
+        ("Please DM us your order number. *SOT", "Please DM us your order number. ^PB"),
+        ("Happy to help! https://help.parcelly.com /support / *M * / ^PB",
+         "Happy to help! https://help.parcelly.com /support ^PB"),
+        ("We'll check with the courier. -Jess", "We'll check with the courier. ^PB"),
+        ("Sorry about that! ^PB", "Sorry about that! ^PB"),
+        ("Signed: *NINASHAH", ""),  # nothing but a signature: empty, so flagged
+        ("Order 2-3 days early for Xmas", "Order 2-3 days early for Xmas ^PB"),
+        ("Thanks for the heads-up *smiles*", "Thanks for the heads-up ^PB"),
+    ],
+)
+def test_the_brand_signs_drafts_not_the_model(raw: str, signed: str) -> None:
+    assert sign(raw, BrandVoice(name="Parcelly", sign_off="^PB")) == signed
+
+
+def test_without_a_sign_off_invented_signatures_still_go() -> None:
+    assert sign("Sorry! *SOT", BrandVoice(name="Parcelly")) == "Sorry!"
