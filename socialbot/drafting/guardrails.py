@@ -19,6 +19,9 @@ from socialbot.drafting.wordlists import COMMITMENT, INSULTS, NEGATION, PROFANIT
 PLATFORM_LIMITS: dict[str, int] = {"twitter": 280, "reddit": 10_000}
 STRICTEST_LIMIT = min(PLATFORM_LIMITS.values())
 
+#: fewer words than this (sign-off aside) say nothing: "Aisha", "Thanks!"
+MIN_WORDS = 3
+
 #: Flag codes, stable for the store and the moderation UI.
 EMPTY, TOO_LONG, LINK, PII, CODE, PROFANE, PROMISE, ECHO, REPETITIVE, DUPLICATE = (
     "empty",
@@ -96,6 +99,9 @@ def check(
     if not text:
         return [Flag(EMPTY, "the draft is empty")]
     flags: list[Flag] = []
+    words = _WORD.findall(text.replace(voice.sign_off, " ") if voice.sign_off else text)
+    if len(words) < MIN_WORDS:
+        flags.append(Flag(EMPTY, f"the draft says nothing ({len(words)} word(s))"))
     limit = platform_limit(platform)
     if len(text) > limit:
         flags.append(Flag(TOO_LONG, f"{len(text)} characters; {platform} allows {limit}"))
@@ -149,7 +155,7 @@ def sanitise(draft_text: str, *, platform: str) -> str:
 #: The training replies are signed by their agents' initials, so the model signs with
 #: invented ones; the brand's own sign-off replaces them.
 _SIGNATURE = re.compile(
-    r"(?:[\s/]*(?:signed:?\s*)?(?:[*^~]|(?<=\s)-)(?:[A-Za-z][\w.]{0,15})?\*?)+[\s/*]*$",
+    r"(?:[\s/]*(?:signed:?\s*)?(?:[*^~]|(?<=\s)[-–—] ?)(?:[A-Za-z][\w.]{0,15})?\*?)+[\s/*]*$",
     re.IGNORECASE,
 )
 

@@ -54,6 +54,7 @@ def test_good_drafts_pass(draft: str) -> None:
     [
         ("", "empty"),
         ("   \n ", "empty"),
+        ("Aisha", "empty"),
         ("x" * 281, "too_long"),
         ("See https://evil.example.com/phish for help", "link"),
         ("Track it here: https://help.parcelly.com/orders/98765/refund", "link"),  # invented
@@ -222,6 +223,7 @@ def test_check_and_sanitise_never_crash(text: str) -> None:
         ("Happy to help! https://help.parcelly.com /support / *M * / ^PB",
          "Happy to help! https://help.parcelly.com /support ^PB"),
         ("We'll check with the courier. -Jess", "We'll check with the courier. ^PB"),
+        ("Check your settings. - Alex", "Check your settings. ^PB"),
         ("Sorry about that! ^PB", "Sorry about that! ^PB"),
         ("Signed: *NINASHAH", ""),  # nothing but a signature: empty, so flagged
         ("Order 2-3 days early for Xmas", "Order 2-3 days early for Xmas ^PB"),
