@@ -52,7 +52,8 @@ def load_labelled(
     """Read labelled rows from a file or a known corpus folder.
 
     `split` picks the split inside a TweetEval (``val``, ``train``...) or
-    GoEmotions (``dev``, ``train``...) folder; `ambiguous` says what becomes of
+    GoEmotions (``dev``, ``train``...) folder (a GoEmotions split can also be named
+    as its file, ``goemotions-group/train.tsv``); `ambiguous` says what becomes of
     GoEmotions' *ambiguous* label.
     """
     path = Path(path)
@@ -67,6 +68,9 @@ def load_labelled(
         return [row for f in files for row in _delimited(f)]
     if not path.exists():
         raise DataFormatError(f"{path}: no such file or folder")
+    if (path.parent / "labels.txt").exists() and path.suffix == ".tsv":
+        # one split of a GoEmotions folder, e.g. goemotions-group/train.tsv for training
+        return _goemotions(path.parent, path.stem, ambiguous)
     if path.suffix == ".jsonl":
         return _jsonl(path)
     return _delimited(path)

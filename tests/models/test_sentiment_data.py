@@ -61,6 +61,15 @@ def test_goemotions_ambiguous_policy(tmp_path: Path, policy: str, expected: list
     assert [(r.text, r.label) for r in rows] == expected
 
 
+def test_a_goemotions_split_file_reads_as_goemotions(tmp_path: Path) -> None:
+    """`--data goemotions-group/train.tsv` trains on that split, not on the dev default."""
+    (tmp_path / "labels.txt").write_text("ambiguous\nnegative\nneutral\npositive\n")
+    (tmp_path / "train.tsv").write_text("great\t3\ta\nugh\t1\tb\nhmm\t0\tc\n")
+    (tmp_path / "dev.tsv").write_text("other\t2\td\n")
+    rows = load_labelled(tmp_path / "train.tsv")
+    assert [(r.text, r.label) for r in rows] == [("great", 2), ("ugh", 0)]
+
+
 def test_normalise_text_matches_tweeteval_conventions() -> None:
     raw = '"@jane_doe the app crashed\\u2019 http://t.co/x again &amp; again"'
     assert normalise_text(raw) == "@user the app crashed\u2019 http again & again"
