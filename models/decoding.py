@@ -88,12 +88,18 @@ def decode(
     sampling: Sampling,
     pad_token_id: int,
     generator: torch.Generator | None = None,
+    max_prefix: int | None = None,
 ) -> list[list[int]]:
-    """The new tokens for each prompt (token ids, eos excluded), in the prompts' order."""
+    """The new tokens for each prompt (token ids, eos excluded), in the prompts' order.
+
+    The prompts' common start, up to `max_prefix` tokens, is computed once and kept
+    (pass the system message's length, so a lone prompt shares it too and the cache
+    holds system messages rather than whole prompts).
+    """
     import torch
 
     with torch.inference_mode():
-        return _decode(model, prompts, prefixes, sampling, pad_token_id, generator)
+        return _decode(model, prompts, prefixes, sampling, pad_token_id, generator, max_prefix)
 
 
 def _decode(
@@ -103,11 +109,14 @@ def _decode(
     sampling: Sampling,
     pad_token_id: int,
     generator: torch.Generator | None,
+    max_prefix: int | None,
 ) -> list[list[int]]:
     import torch
 
     device = model.device
     n_prefix = common_prefix_length(prompts)
+    if max_prefix is not None:
+        n_prefix = min(n_prefix, max_prefix)
     cache = prefixes.for_batch(prompts[0][:n_prefix], len(prompts))
     suffixes = [list(p[n_prefix:]) for p in prompts]
     width = max(len(s) for s in suffixes)

@@ -253,11 +253,18 @@ class ReplyGenerator:
                     sampling=sampling,
                     pad_token_id=self.tokenizer.pad_token_id,
                     generator=rng,
+                    max_prefix=self._system_length(prompts[chunk[0]]),
                 )
                 texts = self.tokenizer.batch_decode(tokens, skip_special_tokens=True)
                 for i, text in zip(chunk, texts, strict=True):
                     drafts[i] = text.strip()
         return drafts
+
+    def _system_length(self, prompt: Sequence[int]) -> int:
+        """Tokens up to and including the end of the system message (ChatML's first
+        end-of-turn, SmolLM2's eos); the whole prompt if there is none."""
+        end = self.tokenizer.eos_token_id
+        return prompt.index(end) + 1 if end in prompt else len(prompt)
 
     def prompt_text(self, request: DraftRequest, voice: BrandVoice) -> str:
         """The exact text fed to the model for `request` (chat template applied)."""

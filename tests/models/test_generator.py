@@ -102,6 +102,16 @@ def test_the_shared_prefix_is_computed_once_and_never_changed(tiny: ReplyGenerat
     assert len(prefixes._entries) == 1 and stored.get_seq_length() == length
 
 
+def test_one_request_at_a_time_shares_the_system_message_not_its_post(tiny_dir: Path) -> None:
+    fresh = ReplyGenerator.load(tiny_dir, adapter=None, device="cpu")
+    for request in REQUESTS[:2]:  # two twitter posts, one system message
+        fresh.generate([request], voice=VOICE, temperature=0, max_new_tokens=2)
+    [key] = fresh._prefixes._entries
+    assert fresh.tokenizer.decode(list(key)).endswith("<|im_end|>")
+    assert "Parcelly" in fresh.tokenizer.decode(list(key))
+    assert "parcel never arrived" not in fresh.tokenizer.decode(list(key))
+
+
 def test_same_seed_same_drafts_other_seed_other_drafts(tiny: ReplyGenerator) -> None:
     first = tiny.generate(REQUESTS, voice=VOICE, seed=3, max_new_tokens=12, temperature=1.0)
     again = tiny.generate(REQUESTS, voice=VOICE, seed=3, max_new_tokens=12, temperature=1.0)
