@@ -17,6 +17,7 @@ import torch
 
 from models.artefact import PACKAGED_ENCODER, ArtefactError
 from models.encoders import AdaptedEncoder, SequenceClassifierEncoder, quantize_int8
+from models.heads import pad_right
 from models.text import normalise_text
 from models.topics import TopicIndex, assign_topics, build_index
 from socialbot.domain import SENTIMENTS, Prediction, Topic
@@ -184,12 +185,7 @@ class PostClassifier:
         return probs, embeddings
 
     def _pad(self, rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for row, seq in enumerate(rows):
-            ids[row, : len(seq)] = torch.as_tensor(seq)
-            mask[row, : len(seq)] = 1
+        ids, mask = pad_right(rows, pad_id)
         if self.device.type == "cuda":
             return (ids.pin_memory().to(self.device, non_blocking=True),
                     mask.pin_memory().to(self.device, non_blocking=True))

@@ -1,4 +1,4 @@
-"""Pooling and the sentiment head that sit on top of the shared encoder.
+"""Batching, pooling and the sentiment head that sit on top of the shared encoder.
 
 The sentiment head reads the ``[CLS]`` vector next to the mean-pooled one. The
 mean-pooled vector is also the topic embedding; training keeps it close to the
@@ -10,6 +10,17 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
+
+def pad_right(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id rows as one right-padded batch and its attention mask (training and inference)."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for row, seq in enumerate(rows):
+        ids[row, : len(seq)] = torch.as_tensor(seq)
+        mask[row, : len(seq)] = 1
+    return ids, mask
 
 
 def pool(hidden: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

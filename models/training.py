@@ -22,7 +22,7 @@ from torch import nn
 
 from models.artefact import PACKAGED_ENCODER, ArtefactConfig, lora_state, resolve_base_model
 from models.datasets import LabelledText
-from models.heads import SentimentHead, pool
+from models.heads import SentimentHead, pad_right, pool
 from models.text import normalise_text
 
 logger = logging.getLogger(__name__)
@@ -100,16 +100,6 @@ def make_batches(
         batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
     rng.shuffle(batches)
     return batches
-
-
-def _collate(encoded: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(ids) for ids in encoded)
-    ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(encoded), width), dtype=torch.long)
-    for row, seq in enumerate(encoded):
-        ids[row, : len(seq)] = torch.tensor(seq)
-        mask[row, : len(seq)] = 1
-    return ids, mask
 
 
 def _continue_from(
@@ -218,7 +208,7 @@ def train_sentiment(
         for batch in make_batches([len(e) for e in encoded], args.batch_size, rng):
             if step >= total:
                 break
-            ids, mask = _collate([encoded[i] for i in batch], tokenizer.pad_token_id)
+            ids, mask = pad_right([encoded[i] for i in batch], tokenizer.pad_token_id)
             out = model(input_ids=ids, attention_mask=mask).last_hidden_state
             cls, mean = pool(out, mask)
             logits = head(cls, mean)
