@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from models.prompting import PROMPT_MARKERS, BrandVoice, system_rules
 from socialbot.drafting.wordlists import COMMITMENT, INSULTS, NEGATION, PROFANITY, PROMISE_WORDS
@@ -263,15 +264,23 @@ def _echo_flags(text: str, voice: BrandVoice, platform: str) -> list[Flag]:
     markers = [m for m in PROMPT_MARKERS if m.casefold() in lowered]
     if markers:
         return [Flag(ECHO, f"copies the prompt's layout: {', '.join(repr(m) for m in markers)}")]
-    words = _WORD.findall(lowered)
-    draft_grams = set(zip(*(words[i:] for i in range(ECHO_WORDS)), strict=False))
-    rules = _WORD.findall(system_rules(voice, platform=platform).casefold())
-    rule_grams = set(zip(*(rules[i:] for i in range(ECHO_WORDS)), strict=False))
-    shared = draft_grams & rule_grams
+    shared = _grams(lowered) & _rule_grams(voice, platform)
     if not shared:
         return []
     example = " ".join(sorted(shared)[0])
     return [Flag(ECHO, f"repeats the prompt's instructions: '{example} ...'")]
+
+
+def _grams(text: str) -> set[tuple[str, ...]]:
+    """Every run of `ECHO_WORDS` words in (case-folded) `text`."""
+    words = _WORD.findall(text)
+    return set(zip(*(words[i:] for i in range(ECHO_WORDS)), strict=False))
+
+
+@lru_cache(maxsize=64)
+def _rule_grams(voice: BrandVoice, platform: str) -> frozenset[tuple[str, ...]]:
+    """The system message's rule word-runs, built once per voice x platform, not per draft."""
+    return frozenset(_grams(system_rules(voice, platform=platform).casefold()))
 
 
 def _digits(text: str) -> str:
