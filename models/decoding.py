@@ -58,6 +58,8 @@ class PrefixCache:
     def __init__(self, model: PreTrainedModel, *, size: int = PREFIX_CACHE_SIZE) -> None:
         self.model = model
         self.size = size
+        #: the forward keyword for the KV cache, looked up once per model
+        self.cache_arg = _cache_argument(model)
         self._entries: OrderedDict[tuple[int, ...], Any] = OrderedDict()
 
     def for_batch(self, prefix: Sequence[int], rows: int) -> Any:
@@ -130,7 +132,7 @@ def _decode(
     positions = (mask.cumsum(1) - 1).clamp(min=0)[:, n_prefix:]
     rows = torch.arange(len(prompts), device=device)  # which prompt each live row is
     out: list[list[int]] = [[] for _ in prompts]
-    cache_arg = _cache_argument(model)
+    cache_arg = prefixes.cache_arg
     logits = model(
         input_ids=input_ids,
         attention_mask=mask,
