@@ -181,14 +181,24 @@ def status(
     """Show counts per stage, quarantine, each source's state and each job's last run."""
     from socialbot.stages import StageContext, build_stages
     from socialbot.status import gather_status
+    from socialbot.watching.bucket_width import BucketWidthMismatch
 
     config = get_config(ctx)
     store = get_store(config)
+    stage_ctx = StageContext(config=config, store=store)
+    problems: list[str] = []
     try:
-        stages = build_stages(StageContext(config=config, store=store))
+        try:
+            stages = build_stages(stage_ctx)
+        except BucketWidthMismatch as exc:
+            # status is where one looks when `run` refuses: show the rest, and the reason
+            problems.append(str(exc))
+            stages = build_stages(stage_ctx, exclude={"trends", "alerts"})
+        snapshot = gather_status(store, stages) | {"problems": problems}
     except ConfigError as exc:
+        store.dispose()  # fail() exits; a pooled PostgreSQL connection must not outlive it
         fail(str(exc), code=2)
-    snapshot = gather_status(store, stages)
+    store.dispose()
     if as_json:
         print(json.dumps(snapshot, indent=2))
         return

@@ -20,6 +20,8 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
     )
     overview.add_row("quarantined", str(s["quarantine"]["total"]))
     console.print(overview)
+    for problem in s.get("problems", []):
+        console.print(f"[red]problem:[/] {escape(problem)}")
 
     if s["stages"]:
         stages = Table(title="stages")

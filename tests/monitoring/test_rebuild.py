@@ -115,6 +115,11 @@ def test_a_changed_bucket_is_refused_until_a_rebuild_recounts_at_the_new_width(
     assert MISMATCH in output
     assert "`socialbot trends --rebuild`" in output
     assert len(output.strip().splitlines()) == 1  # one line, no traceback
+    status = _invoke(cfg, "status", "--json")  # where one looks next: it shows why
+    assert status.exit_code == 0, status.output
+    shown_status = json.loads(status.output)
+    assert [MISMATCH in p for p in shown_status["problems"]] == [True]
+    assert shown_status["posts"]["total"] == POSTS
 
     rebuilt = _invoke(cfg, "trends", "--rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output
