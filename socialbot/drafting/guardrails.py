@@ -24,7 +24,7 @@ STRICTEST_LIMIT = min(PLATFORM_LIMITS.values())
 MIN_WORDS = 3
 
 #: Flag codes, stable for the store and the moderation UI.
-EMPTY, TOO_LONG, LINK, PII, CODE, PROFANE, PROMISE, ECHO, REPETITIVE, DUPLICATE = (
+EMPTY, TOO_LONG, LINK, PII, CODE, PROFANE, PROMISE, ECHO, REPETITIVE, DUPLICATE, FIGURE = (
     "empty",
     "too_long",
     "link",
@@ -35,6 +35,7 @@ EMPTY, TOO_LONG, LINK, PII, CODE, PROFANE, PROMISE, ECHO, REPETITIVE, DUPLICATE 
     "prompt_echo",
     "repetitive",
     "duplicate",
+    "unsupported_figure",
 )
 
 
@@ -110,6 +111,7 @@ def check(
     flags += _pii_flags(text, post_text)
     flags += _code_flags(text, post_text)
     flags += _echo_flags(text, voice, platform)
+    flags += _figure_flags(text, post_text, voice)
     for pattern, what in ((_PROFANITY, "profanity"), (_INSULT, "an insult")):
         found = sorted({m.group(0).lower() for m in pattern.finditer(text)})
         if found:
@@ -256,6 +258,59 @@ def _code_flags(text: str, post_text: str) -> list[Flag]:
     if not copied:
         return []
     return [Flag(CODE, f"repeats a code from the customer's post: {', '.join(copied)}")]
+
+
+#: A figure: a time, amount, duration, percentage or count written with digits.
+#: Digits inside a word ("PX123", "abc123") belong to codes and references, which the PII
+#: and code checks judge; links are the link check's.
+_FIGURE = re.compile(r"(?<![\w/])\d+(?:[.:,]\d+)*")
+
+
+def _figure_flags(text: str, post_text: str, voice: BrandVoice) -> list[Flag]:
+    """Figures the brand never gave the model: "within 2 hours", "a £5 credit", "open
+    until 9pm". A small model invents them freely, and a customer holds the brand to
+    them. Figures from the voice's facts and links, or quoted from the post, are fine;
+    a figure written in words ("two hours") is not caught.
+    """
+    allowed = _known_figures(" ".join([post_text, *voice.facts, *voice.allowed_links,
+                                        voice.sign_off]))
+    prose = _URL.sub(" ", _EMAIL.sub(" ", text))
+    invented = [
+        prose[m.start() : m.end() + len(_next_word(prose[m.end() :]))].strip()
+        for m in _FIGURE.finditer(prose)
+        if _figure_key(m.group(0)) not in allowed
+    ]
+    if not invented:
+        return []
+    return [Flag(FIGURE, "states a figure that is not in the brand's facts or the post: "
+                 + ", ".join(dict.fromkeys(invented)))]
+
+
+def _next_word(rest: str) -> str:
+    """The unit after a figure, for the flag's reason: "2" alone says little, "2 hours" does."""
+    match = re.match(r"\s?[^\W\d]+|%", rest)
+    return match.group(0) if match else ""
+
+
+def _known_figures(text: str) -> set[str]:
+    """Keys of every figure in `text`, and of its parts: "8:00-22:00" allows "8am",
+    "22:00" and "10pm"."""
+    known: set[str] = set()
+    for figure in _FIGURE.findall(text):
+        known.add(_figure_key(figure))
+        parts = re.split(r"[.:,]", figure)
+        known.update(_figure_key(p) for p in parts)
+        if ":" in figure and 12 < int(parts[0]) <= 24:
+            known.add(str(int(parts[0]) - 12))
+    return known
+
+
+def _figure_key(figure: str) -> str:
+    """"8:00" and "8", "1,000" and "1000" name the same figure; "08" is "8"."""
+    head = figure.replace(",", "")
+    if head.endswith((":00", ".00")):
+        head = head[:-3]
+    return head.lstrip("0") or "0"
 
 
 def _echo_flags(text: str, voice: BrandVoice, platform: str) -> list[Flag]:

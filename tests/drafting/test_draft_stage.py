@@ -80,7 +80,7 @@ def test_complaints_and_questions_get_pending_drafts_others_a_reason(
     assert [d.post_id for d in stored] == ["1", "2"]
     assert all(d.status == "pending" and d.generator_version == "echo-1" for d in stored)
     assert all(json.loads(d.flags) == [] for d in stored)
-    assert stored[0].text == "Sorry about that, @ann! We're looking into it (try 0). ^PB"
+    assert stored[0].text == "Sorry about that, @ann! We're looking into it (draft v0). ^PB"
 
 
 def test_running_again_changes_nothing_and_loads_no_model(store: Store, config: Config) -> None:

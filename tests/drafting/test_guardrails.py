@@ -17,6 +17,7 @@ from socialbot.drafting.guardrails import (
 
 VOICE = BrandVoice(
     name="Parcelly",
+    facts=("Phone support is open 24/7 on 0800 123 456.", "Chat is open 8:00-22:00."),
     allowed_links=("https://help.parcelly.com", "parcel.ly/track/*"),
 )
 POST = (
@@ -84,6 +85,9 @@ def test_good_drafts_pass(draft: str) -> None:
         ("We've credited to your account a goodwill credit.", "promise"),
         ("I can give you a discount on the next one.", "promise"),
         ("sorry sorry sorry sorry", "repetitive"),
+        ("We'll have it with you within 2 hours.", "unsupported_figure"),
+        ("Our chat is open until 11pm tonight.", "unsupported_figure"),
+        ("Ring us on 0800 999 111 and we'll sort it.", "unsupported_figure"),
         ("We are looking into it. We are looking into it. We are looking into it.", "repetitive"),
         ("Please DM us the details. Please DM us the details.", "repetitive"),
     ],
@@ -136,7 +140,29 @@ def test_platform_length_limits(platform: str, length: int, flagged: bool) -> No
 
 def test_numbers_the_customer_did_not_write_are_not_pii() -> None:
     assert codes("Call us on 0800 123 456 or write to help@parcelly.com.") == []
-    assert codes("Your order 12345678 is on its way", post="where is my parcel") == []
+    # not the customer's data, but a number nobody gave the model: invented, not PII
+    assert codes("Your order 12345678 is on its way", post="where is my parcel") == [
+        "unsupported_figure"]
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "Chat is open 8am to 10pm, pop in and we'll help.",  # the fact's 8:00-22:00
+        "Sorry your 3 bags were left outside! DM us and we'll look into it.",  # post's 3
+        "Phone us any time, 24/7.",
+        "Track it at parcel.ly/track/77 and DM us if it stalls.",  # the link check's
+    ],
+)
+def test_figures_from_the_facts_or_the_post_are_not_invented(draft: str) -> None:
+    assert codes(draft, post="@parcelly 3 bags left outside in the rain") == []
+
+
+def test_an_invented_figure_is_named_with_its_unit() -> None:
+    flags = check("We'll refund you within 5 days.", post_text="late", platform="twitter",
+                  voice=BrandVoice(name="Parcelly", allowed_promises=("refund",)))
+    assert [f.reason for f in flags] == [
+        "states a figure that is not in the brand's facts or the post: 5 days"]
 
 
 def test_identical_to_a_recent_draft_is_a_duplicate() -> None:

@@ -123,7 +123,7 @@ class EchoGenerator:
                 n = sum(1 for reqs, _ in self.calls for q in reqs if q.text == r.text) - 1
                 out.append(scripted[min(n, len(scripted) - 1)])
             else:
-                out.append(f"Sorry about that, @{r.author}! We're looking into it (try {seed}).")
+                out.append(f"Sorry about that, @{r.author}! We're looking into it (draft v{seed}).")
         return out
 
 
