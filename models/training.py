@@ -24,11 +24,37 @@ from models.artefact import PACKAGED_ENCODER, ArtefactConfig, lora_state, resolv
 from models.datasets import LabelledText
 from models.heads import SentimentHead, pad_right, pool
 from models.text import normalise_text
+from socialbot.domain import SENTIMENTS
 
 logger = logging.getLogger(__name__)
 
 #: Called after each optimiser step with (step, total_steps, latest metrics).
 ProgressCallback = Callable[[int, int, dict[str, float]], None]
+
+
+def parse_class_weights(spec: str, labels: Sequence[int]) -> tuple[float, float, float]:
+    """Loss weights from "neg,neu,pos" or "balanced" (inverse frequency of `labels`).
+
+    Balanced weights are scaled to average 1, so the learning rate means the same thing
+    whatever the mix: SemEval's 1.6/0.8/1.0 leaves a model that calls too much negative
+    on data with fewer negatives, like Reddit comments.
+    """
+    if spec.strip().lower() == "balanced":
+        counts = [sum(1 for label in labels if label == i) for i in range(len(SENTIMENTS))]
+        if not all(counts):
+            raise ValueError("balanced class weights need rows of every sentiment")
+        raw = [len(labels) / (len(counts) * c) for c in counts]
+        mean = sum(raw) / len(raw)
+        return (raw[0] / mean, raw[1] / mean, raw[2] / mean)
+    try:
+        parts = [float(x) for x in spec.split(",")]
+    except ValueError:
+        raise ValueError(f"class weights {spec!r}: expected 'balanced' or three numbers "
+                         "like 1.6,0.8,1.0") from None
+    if len(parts) != 3:
+        raise ValueError(f"class weights {spec!r}: expected three numbers (negative, "
+                         "neutral, positive)")
+    return (parts[0], parts[1], parts[2])
 
 
 @dataclass(slots=True)

@@ -56,14 +56,24 @@ def train_sentiment_cmd(
         help="Continue from this artefact's adapter and head (e.g. to anneal a cut run).")
     ] = None,
     warmup_steps: Annotated[int, typer.Option(help="Linear warm-up steps.")] = 200,
+    class_weights: Annotated[str, typer.Option(
+        help="Loss weights for negative,neutral,positive (e.g. 1.6,0.8,1.0), or 'balanced': "
+        "inverse label frequency in the training rows.")] = "1.6,0.8,1.0",
 ) -> None:
     """Fine-tune the sentiment adapter and head, then evaluate on a held-out split."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from models.datasets import dedupe, drop_overlap, load_labelled, split_rows
-    from models.training import TrainingArguments, train_sentiment
+    from models.training import TrainingArguments, parse_class_weights, train_sentiment
 
+    rows = dedupe([r for path in (data or [DEFAULT_TRAIN_DATA]) for r in load_labelled(path)])
+    holdouts = holdout if holdout is not None else [p for p in [DEFAULT_HOLDOUT] if p.exists()]
+    for path in holdouts:
+        rows, dropped = drop_overlap(rows, [r.text for r in load_labelled(path)])
+        err_console.print(f"held out {dropped} rows that overlap {path}")
+    train_rows, eval_rows = split_rows(rows, fraction=eval_fraction, seed=split_seed)
     try:
+        weights = parse_class_weights(class_weights, [r.label for r in train_rows])
         args = TrainingArguments(
             base_model=base_model, epochs=epochs, learning_rate=learning_rate,
             batch_size=batch_size, max_length=max_length, lora_r=lora_r,
@@ -71,16 +81,12 @@ def train_sentiment_cmd(
             label_smoothing=label_smoothing, max_steps=max_steps,
             checkpoint_every=checkpoint_every, num_threads=threads, seed=seed,
             init_from=str(init_from) if init_from else None, warmup_steps=warmup_steps,
+            class_weights=weights,
         )
     except ValueError as exc:
         fail(str(exc), code=2)
-    rows = dedupe([r for path in (data or [DEFAULT_TRAIN_DATA]) for r in load_labelled(path)])
-    holdouts = holdout if holdout is not None else [p for p in [DEFAULT_HOLDOUT] if p.exists()]
-    for path in holdouts:
-        rows, dropped = drop_overlap(rows, [r.text for r in load_labelled(path)])
-        err_console.print(f"held out {dropped} rows that overlap {path}")
-    train_rows, eval_rows = split_rows(rows, fraction=eval_fraction, seed=split_seed)
-    err_console.print(f"training on {len(train_rows)} rows, evaluating on {len(eval_rows)}")
+    err_console.print(f"training on {len(train_rows)} rows, evaluating on {len(eval_rows)}; "
+                      "class weights " + ", ".join(f"{w:.2f}" for w in weights))
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
                   "{task.total}"), TextColumn("{task.fields[stats]}"), TimeRemainingColumn(),
                   console=err_console) as bar:

@@ -38,3 +38,21 @@ def test_batches_cover_every_row_once_with_similar_lengths() -> None:
     assert flat == list(range(1000))
     spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches)
     assert spread / len(batches) < 15  # random batches would spread ~55 tokens
+
+
+def test_balanced_class_weights_favour_the_rare_sentiment() -> None:
+    from models.training import parse_class_weights
+
+    labels = [0] * 10 + [1] * 40 + [2] * 50  # negatives are rare
+    neg, neu, pos = parse_class_weights("balanced", labels)
+    assert neg / neu == pytest.approx(4.0) and neg / pos == pytest.approx(5.0)
+    assert (neg + neu + pos) / 3 == pytest.approx(1.0)  # the learning rate keeps its meaning
+    assert parse_class_weights("1.6, 0.8,1", labels) == (1.6, 0.8, 1.0)
+
+
+@pytest.mark.parametrize("spec", ["1,2", "a,b,c", "balanced-ish"])
+def test_bad_class_weights_say_what_is_expected(spec: str) -> None:
+    from models.training import parse_class_weights
+
+    with pytest.raises(ValueError, match="expected"):
+        parse_class_weights(spec, [0, 1, 2])
