@@ -18,12 +18,14 @@ from pathlib import Path
 
 from models.reply_data import ReplyPair, load_pairs, split_pairs
 from models.rouge import mean_rouge_l
-from socialbot.drafting.guardrails import check, sanitise
+from socialbot.drafting.guardrails import check, sanitise, sign
 
 
 def flags_for(draft: str, pair: ReplyPair) -> list[str]:
-    text = sanitise(draft, platform="twitter")
-    flags = check(text, post_text=pair.post, platform="twitter", voice=pair.voice())
+    """The flags the drafter would see: after the same repairs (sanitise, then sign)."""
+    voice = pair.voice()
+    text = sign(sanitise(draft, platform="twitter"), voice)
+    flags = check(text, post_text=pair.post, platform="twitter", voice=voice)
     return [f.code for f in flags]
 
 
