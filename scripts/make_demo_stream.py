@@ -1101,8 +1101,10 @@ def schedule(rng: random.Random) -> list[Item]:
         zip(INCIDENT_EXTRA, INCIDENT_QUESTIONS, strict=True)
     ):
         for n_posts, kind in ((extra, "complaint"), (questions, "question")):
-            for _ in range(n_posts):
-                u = rng.random()
+            for slot in range(n_posts):
+                # stratified, like the baseline: each post in its own share of the hour,
+                # so chance does not empty the first half hour of an abrupt outage
+                u = (slot + rng.random()) / n_posts
                 # uniform within the hour, density falling through the last two
                 frac = 1 - math.sqrt(1 - u) if offset >= 4 else u
                 ts = inc_ts + offset * 3600 + frac * 3599

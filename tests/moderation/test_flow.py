@@ -81,7 +81,7 @@ def test_demo_stream_drafts_moderation_and_dry_run_posting(tmp_path: Path) -> No
         ):
             by_text.setdefault(text, truth[(platform, post_id)])
     totals = run_until_drained(stages, store, threading.Event())
-    assert totals["ingest:demo"] == 0 and totals["classify"] == 1705
+    assert totals["ingest:demo"] == 0 and totals["classify"] == 1709
 
     with store.engine.connect() as conn:
         drafted = conn.execute(

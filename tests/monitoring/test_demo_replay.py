@@ -38,12 +38,11 @@ def test_the_incident_gives_exactly_one_alert_at_the_right_topic_and_time(
     assert len(alerts) == 1
     negative = by_rule["negative_spike:delivery"]
     assert negative["topic"] == "delivery"
-    # Opened on evidence from inside the incident, within three 15m buckets of its start:
-    # its first half hour holds 6 negative delivery posts against 0.7 usually, just short
-    # of the default sensitivity (the shipped classifier, which also reads some incident
-    # questions as negative, alerts one bucket sooner: test_real_classifier.py).
+    # Opened on evidence from inside the incident, within two 15m buckets of its start:
+    # its first half hour holds the incident's first 8 complaints, against 0.7 negative
+    # delivery posts usually.
     opened_at = datetime.fromisoformat(negative["opened_at"])
-    assert INCIDENT_START < opened_at <= INCIDENT_START + 3 * timedelta(seconds=cfg.trends.bucket)
+    assert INCIDENT_START < opened_at <= INCIDENT_START + 2 * timedelta(seconds=cfg.trends.bucket)
     assert negative["status"] == "resolved"
     assert datetime.fromisoformat(negative["resolved_at"]) < INCIDENT_START + 12 * HOUR
     for alert in alerts:
@@ -101,7 +100,7 @@ def test_dry_run_alerts_prints_them_and_stores_nothing(tmp_path: Path) -> None:
     summary = json.loads(result.output.strip().splitlines()[-1])
     rules = sorted(a["rule"] for a in summary["alerts"])
     assert rules == ["negative_spike:delivery"]
-    assert summary["new_posts"] == 1705
+    assert summary["new_posts"] == 1709
     assert not db.exists()  # a backtest: the configured store was never opened
     # Run twice, the same alert again: nothing was remembered between the runs.
     table = CliRunner().invoke(app, args, env={"COLUMNS": "150"})
@@ -123,11 +122,11 @@ def test_an_imperfect_classifier_still_gives_exactly_one_alert(
     cfg, store = demo_store
     alerts = _replay(cfg, store)
     assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery"]
-    # With 15% of labels wrong the surge still shows within the hour (four 15m buckets).
+    # With 15% of labels wrong the surge still shows early: seeds 0-5 open it between
+    # 14:30 and 15:15 (2 to 5 buckets), against 14:30 with every label right.
     for alert in alerts:
-        assert (
-            INCIDENT_START < datetime.fromisoformat(alert["opened_at"]) <= INCIDENT_START + HOUR
-        )
+        opened_at = datetime.fromisoformat(alert["opened_at"])
+        assert INCIDENT_START < opened_at <= INCIDENT_START + 1.5 * HOUR
 
 
 def test_the_demo_gives_the_same_alerts_on_postgresql(any_store: Store, tmp_path: Path) -> None:

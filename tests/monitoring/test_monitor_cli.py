@@ -57,7 +57,7 @@ def test_trends_json_is_the_whole_week_per_hour(demo_cfg: Path) -> None:
     assert data["bucket_seconds"] == 3600
     assert len(data["times"]) == 7 * 24
     assert set(data["series"]) == {"negative", "neutral", "positive"}
-    assert sum(sum(v) for v in data["series"].values()) == 1705
+    assert sum(sum(v) for v in data["series"].values()) == 1709
     negative = data["series"]["negative"]
     peak = data["times"][negative.index(max(negative))]
     assert "2026-11-06T15:00" <= peak <= "2026-11-06T17:00"
