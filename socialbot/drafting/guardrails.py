@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from models.prompting import PROMPT_MARKERS, BrandVoice, system_rules
-from socialbot.drafting.wordlists import COMMITMENT, INSULTS, NEGATION, PROFANITY, PROMISE_WORDS
+from socialbot.drafting.wordlists import (
+    ASKING,
+    BOILERPLATE,
+    COMMITMENT,
+    INSULTS,
+    NEGATION,
+    PERSONAL_DATA,
+    PRIVATE_CHANNEL,
+    PROFANITY,
+    PROMISE_WORDS,
+)
 
 #: Characters a reply may have, per platform; unknown platforms get the strictest.
 PLATFORM_LIMITS: dict[str, int] = {"twitter": 280, "reddit": 10_000}
@@ -24,7 +34,8 @@ STRICTEST_LIMIT = min(PLATFORM_LIMITS.values())
 MIN_WORDS = 3
 
 #: Flag codes, stable for the store and the moderation UI.
-EMPTY, TOO_LONG, LINK, PII, CODE, PROFANE, PROMISE, ECHO, REPETITIVE, DUPLICATE, FIGURE = (
+(EMPTY, TOO_LONG, LINK, PII, CODE, PROFANE, PROMISE, ECHO, REPETITIVE, DUPLICATE, FIGURE,
+ PLACEHOLDER, ASKS_PERSONAL, BOILERPLATE_FLAG) = (
     "empty",
     "too_long",
     "link",
@@ -36,6 +47,9 @@ EMPTY, TOO_LONG, LINK, PII, CODE, PROFANE, PROMISE, ECHO, REPETITIVE, DUPLICATE,
     "repetitive",
     "duplicate",
     "unsupported_figure",
+    "placeholder",
+    "asks_personal_data",
+    "boilerplate",
 )
 
 
@@ -112,6 +126,7 @@ def check(
     flags += _code_flags(text, post_text)
     flags += _echo_flags(text, voice, platform)
     flags += _figure_flags(text, post_text, voice)
+    flags += _template_flags(text)
     for pattern, what in ((_PROFANITY, "profanity"), (_INSULT, "an insult")):
         found = sorted({m.group(0).lower() for m in pattern.finditer(text)})
         if found:
@@ -258,6 +273,38 @@ def _code_flags(text: str, post_text: str) -> list[Flag]:
     if not copied:
         return []
     return [Flag(CODE, f"repeats a code from the customer's post: {', '.join(copied)}")]
+
+
+#: "your" before it: "send an e-mail to us" asks for nothing of the customer's.
+_PERSONAL = re.compile(r"\byour\s+(?:full\s+|current\s+)?(?:" + "|".join(PERSONAL_DATA) + r")\b",
+                       re.IGNORECASE)
+_ASKING = _words_pattern(ASKING)
+_PRIVATE = _words_pattern(PRIVATE_CHANNEL)
+_BOILERPLATE = _words_pattern(BOILERPLATE)
+#: A slot left for someone to fill: "[address]", "<name>", "{order number}".
+_SLOT_NAME = r"[A-Za-z][\w .-]{0,30}"
+_PLACEHOLDER = re.compile(rf"\[{_SLOT_NAME}\]|<{_SLOT_NAME}>|\{{{_SLOT_NAME}\}}")
+
+
+def _template_flags(text: str) -> list[Flag]:
+    """What a customer-care template leaves behind: unfilled slots, requests for personal
+    data in public, and automated-mail boilerplate the model learned from its training
+    replies ("please do not reply to this message")."""
+    flags = []
+    slots = _PLACEHOLDER.findall(text)
+    if slots:
+        flags.append(Flag(PLACEHOLDER, f"an unfilled slot: {', '.join(dict.fromkeys(slots))}"))
+    for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
+        wanted = _PERSONAL.search(sentence)
+        if wanted and _ASKING.search(sentence) and not _PRIVATE.search(sentence):
+            what = re.sub(r"^your\s+", "", wanted.group(0).lower())
+            flags.append(Flag(ASKS_PERSONAL, f"asks in public for the customer's {what}; "
+                              "ask by DM"))
+            break
+    boiler = _BOILERPLATE.search(text)
+    if boiler:
+        flags.append(Flag(BOILERPLATE_FLAG, f"automated-mail boilerplate: '{boiler.group(0)}'"))
+    return flags
 
 
 #: A figure: a time, amount, duration, percentage or count written with digits.

@@ -105,3 +105,35 @@ NEGATION: tuple[str, ...] = (
     r"never",
     r"unfortunately",
 )
+
+#: Personal data a reply must never ask for in public (a reply is public; DMs are not).
+PERSONAL_DATA: tuple[str, ...] = (
+    r"e-?mail(?: address)?",
+    r"(?:phone|mobile|contact) number",
+    r"(?:home |postal |delivery )?address",
+    r"postcode",
+    r"(?:card|bank|account|sort code) (?:number|details)",
+    r"card details",
+    r"password",
+    r"date of birth",
+)
+
+#: Words that ask the customer for something.
+ASKING: tuple[str, ...] = (
+    r"provide", r"send", r"share", r"give", r"tell", r"confirm", r"reply with", r"post",
+    r"what(?:'s| is)",
+)
+
+#: Ways of saying "privately", which make asking for personal data fine.
+PRIVATE_CHANNEL: tuple[str, ...] = (
+    r"dm", r"dms", r"direct message", r"private message", r"privately", r"in private",
+    r"inbox",
+)
+
+#: Automated-mail boilerplate the model learned from training replies; never a reply.
+BOILERPLATE: tuple[str, ...] = (
+    r"do not reply to this (?:message|email|e-mail|tweet)",
+    r"please do not reply",
+    r"this (?:is an automated|mailbox is not monitored|inbox is not monitored)\w*",
+    r"this message was sent automatically",
+)

@@ -44,6 +44,9 @@ def codes(draft: str, *, post: str = POST, platform: str = "twitter", voice: Bra
         "Our team is available 24/7 on 0800 123 456 if you need us sooner.",
         "Your classic parcel assessment is under way.",  # 'ass' inside words is fine
         "Sorry! Please DM us your order number so we can check.",
+        "Please DM us your email address and we'll look into it.",  # privately: fine
+        "Sorry, we've updated your delivery address on the order now.",  # asks nothing
+        "Please send an e-mail to help@parcelly.com and we'll sort it.",
     ],
 )
 def test_good_drafts_pass(draft: str) -> None:
@@ -88,6 +91,13 @@ def test_good_drafts_pass(draft: str) -> None:
         ("We'll have it with you within 2 hours.", "unsupported_figure"),
         ("Our chat is open until 11pm tonight.", "unsupported_figure"),
         ("Ring us on 0800 999 111 and we'll sort it.", "unsupported_figure"),
+        ("Please send the details to [email address] and we'll help.", "placeholder"),
+        ("Hi <name>, sorry about that!", "placeholder"),
+        ("Please provide your email address so we can assist you.", "asks_personal_data"),
+        ("Hi there, what's your postcode? We'll check the route.", "asks_personal_data"),
+        ("Could you share your card details here?", "asks_personal_data"),
+        ("Please do not reply to this message.", "boilerplate"),
+        ("This mailbox is not monitored. Sorry for the wait!", "boilerplate"),
         ("We are looking into it. We are looking into it. We are looking into it.", "repetitive"),
         ("Please DM us the details. Please DM us the details.", "repetitive"),
     ],
