@@ -34,6 +34,8 @@ _VIEW_ACTIONS = frozenset(
     {"approve", "edit", "reject", "regenerate", "skip", "undo", "quit_queue"}
 )
 _SENTIMENT_STYLE = {"negative": "red", "neutral": "yellow", "positive": "green"}
+#: below this probability the card marks the sentiment "unsure"
+UNSURE_BELOW = 0.5
 
 
 class QueueApp(App[None]):
@@ -295,12 +297,18 @@ def render_post(item: QueueItem) -> str:
     sentiment = item.sentiment or "unclassified"
     style = _SENTIMENT_STYLE.get(sentiment, "white")
     topics = ", ".join(item.topics) or "no topic"
+    if item.sentiment_confidence is not None:
+        # a label near a coin toss is often a misread: say so next to it
+        unsure = " unsure" if item.sentiment_confidence < UNSURE_BELOW else ""
+        sentiment += f" {item.sentiment_confidence:.0%}{unsure}"
     lines.append(
         f"[b]@{escape(item.author or '?')}[/] on {item.platform} · {when} · "
         f"[{style}]{sentiment}[/] · {escape(topics)}"
     )
     if item.url:
         lines.append(f"[dim]{escape(item.url)}[/]")
+    if item.why_drafted:
+        lines.append(f"[dim]why a draft: {escape(item.why_drafted)}[/]")
     lines.append("")
     lines.append(f"[b]{escape(item.post_text)}[/]")
     for reply in item.brand_replies:

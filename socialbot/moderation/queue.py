@@ -27,7 +27,7 @@ from socialbot.drafting.candidates import thread_of, topics_of
 from socialbot.drafting.drafter import DraftResult
 from socialbot.drafting.guardrails import TOO_LONG, Flag, check
 from socialbot.store import Store
-from socialbot.store.drafts import DRAFTS
+from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import PREDICTIONS
 from socialbot.store.tables import AuditRow
@@ -75,6 +75,10 @@ class QueueItem:
     claim_expires_at: datetime
     #: replies to the post by the brand's own accounts stored since it was drafted
     brand_replies: tuple[ThreadPost, ...] = ()
+    #: the classifier's probability for `sentiment`: how sure it was
+    sentiment_confidence: float | None = None
+    #: the reply policy's reason for drafting ("mentions @acme; negative sentiment (delivery)")
+    why_drafted: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,9 +380,12 @@ class ModerationQueue:
             select(DRAFTS, POSTS.c.post_id, POSTS.c.author, POSTS.c.text.label("post_text"),
                    POSTS.c.url, POSTS.c.created_at.label("post_created_at"),
                    POSTS.c.in_reply_to, PREDICTIONS.c.sentiment,
-                   PREDICTIONS.c.topics.label("topics"))
+                   PREDICTIONS.c.topics.label("topics"), PREDICTIONS.c.p_negative,
+                   PREDICTIONS.c.p_neutral, PREDICTIONS.c.p_positive,
+                   DRAFT_DECISIONS.c.detail.label("why_drafted"))
             .join(POSTS, POSTS.c.id == DRAFTS.c.post_pk)
             .outerjoin(PREDICTIONS, PREDICTIONS.c.post_pk == DRAFTS.c.post_pk)
+            .outerjoin(DRAFT_DECISIONS, DRAFT_DECISIONS.c.post_pk == DRAFTS.c.post_pk)
             .where(DRAFTS.c.id == draft_id)
         ).one()
         thread = thread_of(conn, row.platform, row.in_reply_to)
@@ -392,4 +399,15 @@ class ModerationQueue:
             seed=row.seed, generator_version=row.generator_version,
             claim_expires_at=row.claim_expires_at,
             brand_replies=self._brand_replies(conn, row.watch, row.platform, row.post_id),
+            sentiment_confidence=_confidence(row.sentiment, row.p_negative, row.p_neutral,
+                                             row.p_positive),
+            why_drafted=row.why_drafted,
         )
+
+
+def _confidence(sentiment: str | None, *probabilities: float | None) -> float | None:
+    """The probability the classifier gave the sentiment it chose."""
+    if sentiment is None or None in probabilities:
+        return None
+    by_label = dict(zip(("negative", "neutral", "positive"), probabilities, strict=True))
+    return by_label.get(sentiment)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -18,6 +18,7 @@ from socialbot.moderation.app import QueueApp
 from socialbot.moderation.queue import ModerationQueue
 from socialbot.store import Store, open_store
 from socialbot.store.drafts import DRAFTS
+from socialbot.store.predictions import PREDICTIONS
 from socialbot.store.tables import AuditRow
 from tests.moderation.support import FakeClock, drafted_store, reply_config
 
@@ -73,7 +74,9 @@ def test_the_screen_shows_the_post_its_context_and_the_draft(store: Store) -> No
 
     drive(store, script)
     assert "@user0" in seen["post"] and "@parcelly order 0 is late" in seen["post"]
-    assert "negative" in seen["post"] and "delivery" in seen["post"]
+    assert "negative 80%" in seen["post"] and "delivery" in seen["post"]
+    assert "unsure" not in seen["post"]
+    assert "why a draft: mentions @parcelly; negative sentiment (delivery)" in seen["post"]
     assert "Sorry about that, @user0" in seen["draft"]
     assert "passes the guardrails" in seen["flags"]
     assert "pending 4" in seen["counts"]
@@ -176,3 +179,15 @@ def test_a_reply_the_team_posted_by_hand_is_shown_as_a_warning(store: Store) -> 
 
     asyncio.run(main())
     assert "already answered by @parcelly: @user0 so sorry! DM us" in seen["post"]
+
+
+def test_a_coin_toss_sentiment_is_marked_unsure(store: Store) -> None:
+    with store.transaction() as conn:  # the classifier barely preferred "negative"
+        conn.execute(update(PREDICTIONS).values(p_negative=0.41, p_neutral=0.38, p_positive=0.21))
+    seen: dict[str, str] = {}
+
+    async def script(app: QueueApp, pilot: Pilot[None]) -> None:
+        seen.update(post=text_of(app, "post"))
+
+    drive(store, script)
+    assert "negative 41% unsure" in seen["post"]
