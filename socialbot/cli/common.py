@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -45,13 +47,18 @@ def get_config(ctx: typer.Context) -> Config:
         fail(str(exc), code=EXIT_CONFIG)
 
 
-def get_store(config: Config, *, migrate: bool = True) -> Store:
+def get_store(ctx: typer.Context, config: Config, *, migrate: bool = True) -> Store:
+    """Open the configured store for one command; its connections close with the command,
+    however it ends (fail() included): a PostgreSQL server counts every connection left
+    open until the process exits."""
     from socialbot.store import open_store
 
     try:
-        return open_store(config, migrate=migrate)
+        store = open_store(config, migrate=migrate)
     except StoreError as exc:
         fail(str(exc))
+    ctx.call_on_close(store.dispose)
+    return store
 
 
 def setup_logging(verbose: int, *, quiet: bool = False) -> None:
@@ -75,3 +82,20 @@ def setup_logging(verbose: int, *, quiet: bool = False) -> None:
 def verbosity(ctx: typer.Context) -> int:
     state: CliState = ctx.find_root().obj or CliState()
     return state.verbose
+
+
+@contextmanager
+def count_progress(label: str, *, transient: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for work that reports (done, total); yields that reporting callback."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=transient) as progress:
+        task = progress.add_task(label, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)

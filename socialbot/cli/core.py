@@ -38,15 +38,13 @@ def run(
     setup_logging(verbosity(ctx))
     config = get_config(ctx)
     kinds = _parse_only(only, stage_kinds())
-    store = get_store(config)
+    store = get_store(ctx, config)
     stop = threading.Event()
     try:
         stages = build_stages(StageContext(config=config, store=store, stop=stop), only=kinds)
     except ConfigError as exc:
-        store.dispose()  # fail() exits; a pooled PostgreSQL connection must not outlive it
         fail(str(exc), code=2)
     if not stages:
-        store.dispose()
         fail("nothing to run: no stage is configured (add a [[source]] to config.toml)")
     restore = install_stop_signals(stop)
     try:
@@ -60,7 +58,6 @@ def run(
         restore()
         for stage in stages:
             stage.close()
-        store.dispose()
 
 
 def _parse_only(only: str | None, known: list[str]) -> set[str] | None:
@@ -105,8 +102,8 @@ def replay(
     with contextlib.ExitStack() as scratch:
         if dry_run_alerts:
             config = backtest_config(config, Path(scratch.enter_context(TemporaryDirectory())))
-        store = get_store(config)
-        scratch.callback(store.dispose)
+        store = get_store(ctx, config)
+        scratch.callback(store.dispose)  # before the scratch directory is deleted
         _replay(store, config, file, from_start, ingest_only, as_json, dry_run_alerts)
 
 
@@ -184,21 +181,18 @@ def status(
     from socialbot.watching.bucket_width import BucketWidthMismatch
 
     config = get_config(ctx)
-    store = get_store(config)
+    store = get_store(ctx, config)
     stage_ctx = StageContext(config=config, store=store)
     problems: list[str] = []
     try:
-        try:
-            stages = build_stages(stage_ctx)
-        except BucketWidthMismatch as exc:
-            # status is where one looks when `run` refuses: show the rest, and the reason
-            problems.append(str(exc))
-            stages = build_stages(stage_ctx, exclude={"trends", "alerts"})
-        snapshot = gather_status(store, stages) | {"problems": problems}
+        stages = build_stages(stage_ctx)
+    except BucketWidthMismatch as exc:
+        # status is where one looks when `run` refuses: show the rest, and the reason
+        problems.append(str(exc))
+        stages = build_stages(stage_ctx, exclude={"trends", "alerts"})
     except ConfigError as exc:
-        store.dispose()  # fail() exits; a pooled PostgreSQL connection must not outlive it
         fail(str(exc), code=2)
-    store.dispose()
+    snapshot = gather_status(store, stages) | {"problems": problems}
     if as_json:
         print(json.dumps(snapshot, indent=2))
         return
@@ -218,7 +212,7 @@ def quarantine(
     from socialbot.store.ingest import QUARANTINE
 
     config = get_config(ctx)
-    store = get_store(config)
+    store = get_store(ctx, config)
     with store.engine.connect() as conn:
         rows = conn.execute(select(QUARANTINE).order_by(QUARANTINE.c.id.desc()).limit(limit)).all()
     if as_json:
@@ -250,7 +244,7 @@ db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply every pending migration (also done automatically at start)."""
     config = get_config(ctx)
-    store = get_store(config, migrate=False)
+    store = get_store(ctx, config, migrate=False)
     before = store.current_revisions()
     store.upgrade()
     after = store.current_revisions()

@@ -34,7 +34,7 @@ def drafts(
     from socialbot.store.drafts import DRAFT_STATUSES
 
     config = get_config(ctx)
-    store = get_store(config)
+    store = get_store(ctx, config)
     if why is not None:
         enabled = [w.name for w in config.watch if w.reply.enabled]
         found = explain(store, why, reply_watches=enabled)
@@ -93,7 +93,7 @@ def queue(
     from socialbot.moderation.regenerate import Regenerator
 
     config = get_config(ctx)
-    store = get_store(config)
+    store = get_store(ctx, config)
     if log_file is not None:  # the screen is the app's; log lines go to a file only
         logging.basicConfig(filename=log_file, level=logging.INFO, force=True,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -109,7 +109,6 @@ def queue(
         QueueApp(moderation).run()
     finally:
         moderation.release()
-        store.dispose()
 
 
 def register(app: typer.Typer) -> None:

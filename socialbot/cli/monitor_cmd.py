@@ -11,7 +11,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from socialbot.cli.common import console, fail, get_config, get_store, setup_logging, verbosity
+from socialbot.cli.common import (
+    console,
+    count_progress,
+    fail,
+    get_config,
+    get_store,
+    setup_logging,
+    verbosity,
+)
 from socialbot.config import Config, parse_duration
 
 if TYPE_CHECKING:  # the store loads in the commands that use it
@@ -65,25 +73,22 @@ def trends(
     config = get_config(ctx)
     if rebuild:
         setup_logging(verbosity(ctx), quiet=True)
-        _rebuild(config)
+        _rebuild(ctx, config)
         return
     w = config.get_watch(watch)
     width = _bucket(config, bucket)
-    store = get_store(config)
-    try:  # disposed so no PostgreSQL connection is left for the garbage collector
-        with store.reading() as conn:
-            newest = last_bucket(conn, w.name)
-            end = (
-                (newest + timedelta(seconds=config.trends.bucket))
-                if newest
-                else datetime.now(timezone.utc)
-            )
-            start = end - timedelta(seconds=_seconds(since, "--since"))
-            series = load_series(
-                conn, w.name, start=start, end=end, width=width, by=by, topic=topic  # type: ignore[arg-type]
-            )
-    finally:
-        store.dispose()
+    store = get_store(ctx, config)
+    with store.reading() as conn:
+        newest = last_bucket(conn, w.name)
+        end = (
+            (newest + timedelta(seconds=config.trends.bucket))
+            if newest
+            else datetime.now(timezone.utc)
+        )
+        start = end - timedelta(seconds=_seconds(since, "--since"))
+        series = load_series(
+            conn, w.name, start=start, end=end, width=width, by=by, topic=topic  # type: ignore[arg-type]
+        )
     if as_json:
         print(json.dumps({"watch": w.name, "by": by, "topic": topic} | series.to_json()))
         return
@@ -96,38 +101,17 @@ def trends(
     bar_chart(console, series)
 
 
-def _rebuild(config: Config) -> None:
+def _rebuild(ctx: typer.Context, config: Config) -> None:
     """Recount the trends at the configured width, with a progress bar."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     from socialbot.stages.trends import TrendsStage, rebuild
     from socialbot.watching.bucket_width import width_label
 
-    store = get_store(config)
+    store = get_store(ctx, config)
     # Built directly, not through build_stages: that refuses a mismatched width,
     # which is exactly what a rebuild is run to fix.
     stage = TrendsStage(store, bucket=config.trends.bucket)
-    try:
-        with Progress(
-            TextColumn("recounting"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("recount", total=None)
-            counted = rebuild(
-                stage, on_progress=lambda n, total: progress.update(task, completed=n, total=total)
-            )
-    finally:
-        store.dispose()
+    with count_progress("recounting", transient=True) as on_progress:
+        counted = rebuild(stage, on_progress=on_progress)
     console.print(
         f"recounted {counted} classified posts in {width_label(config.trends.bucket)} buckets"
     )
@@ -144,7 +128,7 @@ def alerts(
     from socialbot.watching.views import list_alerts, text_summary
 
     config = get_config(ctx)
-    store = get_store(config)
+    store = get_store(ctx, config)
     with store.reading() as conn:
         found = list_alerts(conn, watch=watch, limit=limit if show is None else 100_000)
     if show is not None:
@@ -212,7 +196,7 @@ def report(
     config = get_config(ctx)
     w = config.get_watch(watch)
     width = _bucket(config, bucket)
-    store = get_store(config)
+    store = get_store(ctx, config)
     with store.reading() as conn:
         page = build_report(
             conn,

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from socialbot.cli.common import console, fail, get_config, get_store, setup_logging, verbosity
+from socialbot.cli.common import (
+    console,
+    count_progress,
+    fail,
+    get_config,
+    get_store,
+    setup_logging,
+    verbosity,
+)
 
 
 def reclassify(
@@ -16,14 +24,6 @@ def reclassify(
     ] = None,
 ) -> None:
     """Classify stored posts again, e.g. after editing a watch's topics or changing model."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     from socialbot.reclassify import reclassify as run_reclassify
     from socialbot.stages import StageContext, build_stages
     from socialbot.stages.classify import ClassifyStage
@@ -32,24 +32,13 @@ def reclassify(
     config = get_config(ctx)
     if watch is not None:
         config.get_watch(watch)  # an unknown name is a clear error, not an empty run
-    store = get_store(config)
+    store = get_store(ctx, config)
     stages = build_stages(StageContext(config=config, store=store), only={"classify"})
     stage = next((s for s in stages if isinstance(s, ClassifyStage)), None)
     if stage is None:
         fail("classification is disabled in config ([classifier] enabled = false)")
-    with Progress(
-        TextColumn("reclassifying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("reclassify", total=None)
-        done = run_reclassify(
-            stage,
-            watch=watch,
-            on_progress=lambda n, total: progress.update(task, completed=n, total=total),
-        )
+    with count_progress("reclassifying") as on_progress:
+        done = run_reclassify(stage, watch=watch, on_progress=on_progress)
     console.print(
         f"{done} posts reclassified with {stage.model.version}"
         if done
