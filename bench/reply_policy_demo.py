@@ -12,13 +12,11 @@ for complaints and questions, none for praise or noise.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import tempfile
 import tomllib
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 from sqlalchemy import select
 
@@ -32,17 +30,11 @@ from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import PREDICTIONS
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script: the demo generator lives in scripts/
+
+from scripts.make_demo_stream import Builder  # noqa: E402
+
 WANTED = ("complaint", "question")
-
-
-def demo_generator() -> ModuleType:
-    script = REPO / "scripts" / "make_demo_stream.py"
-    spec = importlib.util.spec_from_file_location("make_demo_stream", script)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_demo_stream"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _no_generator() -> DraftGenerator:
@@ -54,7 +46,7 @@ def main() -> None:
     parser.add_argument("--classifier", default=str(REPO / "models" / "sentiment-minilm"))
     parser.add_argument("--show", type=int, default=10, help="wrongly chosen posts to print")
     opts = parser.parse_args()
-    kinds = {(it.platform, it.id): it.kind for it in demo_generator().Builder().build()}
+    kinds = {(it.platform, it.id): it.kind for it in Builder().build()}
     with tempfile.TemporaryDirectory() as folder:
         data = tomllib.loads((REPO / "config.toml").read_text())
         data["database"] = {"url": f"sqlite:///{Path(folder) / 'demo.db'}"}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from socialbot.store import Store, open_store
 from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS
 from socialbot.store.ingest import POSTS
 from tests.moderation.support import EchoGenerator, FakeClock, add_post, classify, reply_config
+from tests.monitoring import demo_truth
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -168,22 +167,6 @@ def test_posts_of_a_watch_without_replies_are_left_alone(tmp_path: Path) -> None
         s.dispose()
 
 
-def _demo_truth() -> dict[tuple[str, str], tuple[str, str | None]]:
-    """(platform, id) -> (kind, topic) from the demo stream's own generator."""
-    spec = importlib.util.spec_from_file_location(
-        "make_demo_stream", REPO / "scripts" / "make_demo_stream.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_demo_stream"] = module
-    try:
-        spec.loader.exec_module(module)
-        items = module.Builder().build()
-    finally:
-        del sys.modules["make_demo_stream"]
-    return {(it.platform, it.id): (it.kind, it.topic) for it in items}
-
-
 @pytest.mark.parametrize("on_topic_questions", [True, False])
 def test_on_the_demo_stream_only_complaints_and_questions_get_drafts(
     tmp_path: Path, on_topic_questions: bool
@@ -199,7 +182,7 @@ def test_on_the_demo_stream_only_complaints_and_questions_get_drafts(
     )
     store = open_store(config)
     replay_file(config, store, "builtin:demo_stream", downstream=False)
-    truth = _demo_truth()
+    truth = demo_truth.kinds()
     sentiment = {"praise": "positive", "question": "neutral", "complaint": "negative",
                  "noise": "neutral", "spam": "negative", "brand": "neutral"}
     with store.transaction() as conn:

@@ -18,8 +18,8 @@ from socialbot.stages.draft import DraftStage
 from socialbot.store import open_store
 from socialbot.store.drafts import DRAFT_DECISIONS
 from socialbot.store.ingest import POSTS
-from tests.drafting.test_draft_stage import _demo_truth
 from tests.moderation.support import EchoGenerator, reply_config
+from tests.monitoring import demo_truth
 
 REPO = Path(__file__).resolve().parents[2]
 #: the shipped artefact, or any classifier folder named by SOCIALBOT_TEST_CLASSIFIER
@@ -53,7 +53,7 @@ def test_with_the_real_classifier_drafts_go_to_complaints_and_questions(
             ).all()
     finally:
         store.dispose()
-    truth = _demo_truth()
+    truth = demo_truth.kinds()
     assert len(rows) == len(truth)  # every post has a decision and a reason
     drafted = [truth[(p, i)][0] for p, i, d, _ in rows if d == "draft"]
     # classifier-independent rules

@@ -26,8 +26,8 @@ from socialbot.store import open_store
 from socialbot.store.drafts import DRAFTS
 from socialbot.store.ingest import POSTS
 from socialbot.store.tables import AuditRow
-from tests.drafting.test_draft_stage import _demo_truth
 from tests.moderation.support import EchoGenerator, FakeClock, reply_config
+from tests.monitoring import demo_truth
 
 SENTIMENT = {"praise": "positive", "question": "neutral", "complaint": "negative",
              "noise": "neutral", "spam": "negative", "brand": "neutral"}
@@ -60,7 +60,7 @@ def test_demo_stream_drafts_moderation_and_dry_run_posting(tmp_path: Path) -> No
         tmp_path, reply={"question_needs_topic": True}, drafting={"max_pending": 10_000}
     )
     store = open_store(config)
-    truth = _demo_truth()
+    truth = demo_truth.kinds()
     by_text: dict[str, tuple[str, str | None]] = {}
     clock = FakeClock()
     ingest = IngestStage(store, ReplayConnector("demo", {"path": "builtin:demo_stream",

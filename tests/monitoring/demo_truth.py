@@ -7,10 +7,7 @@ detector can be validated on the demo before (and independently of) the model.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -21,25 +18,27 @@ from socialbot.store import Store
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import PREDICTIONS
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_demo_stream.py"
 PROBS = {"negative": (0.9, 0.08, 0.02), "neutral": (0.1, 0.8, 0.1), "positive": (0.02, 0.08, 0.9)}
 
 
 @lru_cache(maxsize=1)
-def generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("make_demo_stream", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_demo_stream"] = module
-    spec.loader.exec_module(module)
-    return module
+def _items():  # type: ignore[no-untyped-def]
+    """Every demo post as the generator planned it (deterministic; built once per run)."""
+    from scripts.make_demo_stream import Builder
+
+    return tuple(Builder().build())
 
 
 @lru_cache(maxsize=1)
 def truth() -> dict[tuple[str, str], tuple[str, str | None]]:
     """(platform, id) -> (sentiment, topic or None) for every demo post."""
-    gen = generator()
-    return {(it.platform, it.id): (it.sentiment, it.topic) for it in gen.Builder().build()}
+    return {(it.platform, it.id): (it.sentiment, it.topic) for it in _items()}
+
+
+@lru_cache(maxsize=1)
+def kinds() -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(platform, id) -> (kind, topic or None): complaint, question, praise, noise, ..."""
+    return {(it.platform, it.id): (it.kind, it.topic) for it in _items()}
 
 
 def noisy(labels: dict[tuple[str, str], tuple[str, str | None]], error: float, seed: int):  # type: ignore[no-untyped-def]

@@ -1,0 +1,1 @@
+"""Repository scripts; a package so tests and benches can import the demo stream's generator."""
