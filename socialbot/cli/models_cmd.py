@@ -6,6 +6,7 @@ inside the commands so `socialbot --help` stays instant.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -66,14 +67,7 @@ def train_sentiment_cmd(
     from models.datasets import dedupe, drop_overlap, load_labelled, split_rows
     from models.training import TrainingArguments, parse_class_weights, train_sentiment
 
-    rows = dedupe([r for path in (data or [DEFAULT_TRAIN_DATA]) for r in load_labelled(path)])
-    holdouts = holdout if holdout is not None else [p for p in [DEFAULT_HOLDOUT] if p.exists()]
-    for path in holdouts:
-        rows, dropped = drop_overlap(rows, [r.text for r in load_labelled(path)])
-        err_console.print(f"held out {dropped} rows that overlap {path}")
-    train_rows, eval_rows = split_rows(rows, fraction=eval_fraction, seed=split_seed)
-    try:
-        weights = parse_class_weights(class_weights, [r.label for r in train_rows])
+    try:  # checked before reading any data: a bad option fails at once
         args = TrainingArguments(
             base_model=base_model, epochs=epochs, learning_rate=learning_rate,
             batch_size=batch_size, max_length=max_length, lora_r=lora_r,
@@ -81,8 +75,18 @@ def train_sentiment_cmd(
             label_smoothing=label_smoothing, max_steps=max_steps,
             checkpoint_every=checkpoint_every, num_threads=threads, seed=seed,
             init_from=str(init_from) if init_from else None, warmup_steps=warmup_steps,
-            class_weights=weights,
         )
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    rows = dedupe([r for path in (data or [DEFAULT_TRAIN_DATA]) for r in load_labelled(path)])
+    holdouts = holdout if holdout is not None else [p for p in [DEFAULT_HOLDOUT] if p.exists()]
+    for path in holdouts:
+        rows, dropped = drop_overlap(rows, [r.text for r in load_labelled(path)])
+        err_console.print(f"held out {dropped} rows that overlap {path}")
+    train_rows, eval_rows = split_rows(rows, fraction=eval_fraction, seed=split_seed)
+    try:  # "balanced" needs the training rows
+        weights = parse_class_weights(class_weights, [r.label for r in train_rows])
+        args = dataclasses.replace(args, class_weights=weights)
     except ValueError as exc:
         fail(str(exc), code=2)
     err_console.print(f"training on {len(train_rows)} rows, evaluating on {len(eval_rows)}; "
