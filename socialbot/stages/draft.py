@@ -175,7 +175,7 @@ class DraftStage(Stage):
                 return []
             rows = conn.execute(
                 select(DRAFT_DECISIONS.c.post_pk, DRAFT_DECISIONS.c.watch)
-                .outerjoin(DRAFTS, DRAFTS.c.post_pk == DRAFT_DECISIONS.c.post_pk)
+                .select_from(_UNDRAFTED)
                 .where(
                     DRAFT_DECISIONS.c.decision == "draft",
                     DRAFTS.c.id.is_(None),
