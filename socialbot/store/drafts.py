@@ -91,6 +91,8 @@ class DraftRow(SQLModel, table=True):
     #: how many times the poster has started sending this draft
     post_attempts: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text))
+    #: bumped by every lifecycle transition; the poster claims a draft at a version
+    version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
