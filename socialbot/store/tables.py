@@ -62,6 +62,9 @@ class SourceRow(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+    #: the ingest worker fetching this source now; its lease lapses at `held_until`
+    held_by: str | None = Field(default=None, max_length=200)
+    held_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class QuarantineRow(SQLModel, table=True):
