@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -49,6 +51,21 @@ def parse_duration(value: Any) -> float:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def parse_day(value: Any) -> date:
+    """A calendar day from a TOML date (`2006-03-21`) or the same as a string."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected a day like 2006-03-21, got {value!r}")
+
+
+Day = Annotated[date, BeforeValidator(parse_day)]
 
 
 class _Strict(BaseModel):
@@ -289,6 +306,35 @@ class SourceConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+class IngestConfig(_Strict):
+    """`[ingest]`: which post dates are believable; posts outside are quarantined."""
+
+    #: posts created before this day (UTC) are quarantined; default: Twitter's first post
+    earliest_post: Day = date(2006, 3, 21)
+    #: ... and so are posts dated more than this far ahead of the wall clock
+    max_future: Duration = 86400.0
+
+    # Counting buckets from year 1, or up to a far future, is what this range prevents.
+    @field_validator("earliest_post")
+    @classmethod
+    def _after_epoch(cls, value: date) -> date:
+        if value < date(1970, 1, 1):
+            raise ValueError(f"must be 1970-01-01 or later, got {value}")
+        return value
+
+    @field_validator("max_future")
+    @classmethod
+    def _near_future(cls, value: float) -> float:
+        if value > 30 * 86400:
+            raise ValueError("at most 30d: a post dated further ahead has a broken clock")
+        return value
+
+    def date_range(self, now: datetime) -> tuple[datetime, datetime]:
+        """The oldest and newest `created_at` accepted when the wall clock reads `now`."""
+        earliest = datetime.combine(self.earliest_post, time(), tzinfo=UTC)
+        return earliest, now + timedelta(seconds=self.max_future)
+
+
 class TrendsConfig(_Strict):
     """`[trends]`: the base bucket that counts are kept in (coarser ones are rolled up)."""
 
@@ -377,6 +423,7 @@ class Config(_Strict):
     classifier: ClassifierConfig = ClassifierConfig()
     watch: list[WatchConfig] = Field(default_factory=list)
     source: list[SourceConfig] = Field(default_factory=list)
+    ingest: IngestConfig = IngestConfig()
     trends: TrendsConfig = TrendsConfig()
     alerts: AlertsConfig = AlertsConfig()
     channel: list[ChannelConfig] = Field(default_factory=list)

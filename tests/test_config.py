@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,12 @@ def test_durations(value: object, seconds: float) -> None:
             "source[1].name",
         ),
         ("[daemon\n", "invalid TOML"),
+        ('[ingest]\nearliest_post = "last year"\n', "ingest.earliest_post"),
+        ("[ingest]\nearliest_post = 2006-03-21T10:00:00\n", "ingest.earliest_post"),
+        ("[ingest]\nearliest_post = 0001-01-01\n", "ingest.earliest_post"),
+        ('[ingest]\nmax_future = "soon"\n', "ingest.max_future"),
+        ('[ingest]\nmax_future = "400d"\n', "ingest.max_future"),
+        ("[ingest]\nlatest_post = 2030-01-01\n", "ingest.latest_post: unknown key"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, toml: str, expected: str) -> None:
@@ -53,6 +60,16 @@ def test_bad_config_names_the_key(tmp_path: Path, toml: str, expected: str) -> N
         load_config(path)
     assert expected in str(info.value)
     assert str(path) in str(info.value)
+
+
+def test_ingest_date_range_defaults_and_overrides(tmp_path: Path) -> None:
+    now = datetime(2026, 12, 6, 12, tzinfo=UTC)
+    default = parse_config({}).ingest.date_range(now)
+    assert default == (datetime(2006, 3, 21, tzinfo=UTC), datetime(2026, 12, 7, 12, tzinfo=UTC))
+    path = tmp_path / "config.toml"
+    path.write_text('[ingest]\nearliest_post = 2015-06-01\nmax_future = "2h"\n')
+    earliest, latest = load_config(path).ingest.date_range(now)
+    assert (earliest, latest) == (datetime(2015, 6, 1, tzinfo=UTC), now + timedelta(hours=2))
 
 
 def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
