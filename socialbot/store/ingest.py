@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, update
 
 from socialbot.domain import Page
+from socialbot.errors import SocialbotError
 from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.store.tables import PostRow, QuarantineRow, SourceRow
 from socialbot.store.types import utcnow
@@ -17,6 +18,10 @@ from socialbot.store.types import utcnow
 POSTS: Table = PostRow.__table__  # type: ignore[attr-defined]
 QUARANTINE: Table = QuarantineRow.__table__  # type: ignore[attr-defined]
 SOURCES: Table = SourceRow.__table__  # type: ignore[attr-defined]
+
+
+class LeaseLost(SocialbotError):
+    """The worker's lease on the source lapsed or was taken over before its page was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +116,18 @@ def write_page(
     kind: str,
     watch: str | None,
     now: datetime | None = None,
+    holder: str | None = None,
 ) -> PageWritten:
     """Store `page` on `conn`, which must be inside the caller's transaction.
 
     Posts are deduplicated on `(platform, post_id)` by the database itself, so a
     page re-read after a crash stores nothing twice. The cursor is written in the
     same transaction: it never points past posts that were not stored.
+
+    With `holder`, the page is written only if that worker still holds the
+    source's lease at `now`, and the lease is released with it; otherwise
+    LeaseLost is raised (rolling the caller's transaction back), so a worker that
+    stalled past its lease cannot move the cursor its successor now owns.
     """
     now = now or utcnow()
     ensure_source(conn, source, kind)
@@ -156,10 +167,13 @@ def write_page(
             for r in page.rejected
         ]
         quarantined = _insert_counting(conn, QUARANTINE, rows)
-    conn.execute(
-        update(SOURCES)
-        .where(SOURCES.c.name == source)
-        .values(
+    moved = update(SOURCES).where(SOURCES.c.name == source)
+    if holder is not None:
+        moved = moved.where(SOURCES.c.held_by == holder, SOURCES.c.held_until > now).values(
+            held_by=None, held_until=None
+        )
+    result = conn.execute(
+        moved.values(
             cursor=page.cursor,
             posts_stored=SOURCES.c.posts_stored + new_posts,
             rejected=SOURCES.c.rejected + quarantined,
@@ -169,6 +183,8 @@ def write_page(
             updated_at=now,
         )
     )
+    if holder is not None and result.rowcount != 1:
+        raise LeaseLost(f"source {source!r}: {holder!r} no longer holds it; page not written")
     return PageWritten(new_posts, len(page.posts) - new_posts, quarantined)
 
 
