@@ -60,7 +60,7 @@ def tweet_to_post(item: Any, users: Mapping[str, str]) -> Post:
         raise ValueError(f"text longer than {MAX_TEXT_CHARS} characters")
     try:
         created_at = utc(datetime.fromisoformat(str(created)))
-    except ValueError:
+    except (ValueError, OverflowError):  # 0001-01-01T00:00+05:00 is before year 1 in UTC
         raise ValueError(f"bad created_at {created!r}") from None
     author = users.get(str(item.get("author_id")))
     replied = [r.get("id") for r in item.get("referenced_tweets") or []

@@ -1,15 +1,24 @@
-"""Writing a fetched Page: posts, quarantined records and the cursor, atomically."""
+"""Writing a fetched Page: posts, quarantined records and the cursor, atomically.
+
+Every connector's posts pass one check here before they are stored: a post with
+a NUL character (U+0000) in any string field, or dated outside `[ingest]`'s
+range, is quarantined with the reason, not stored (PostgreSQL text cannot hold
+NUL; SQLite could, but both stores behave the same). Quarantined records
+themselves are stored with any NUL written as the six characters `\\u0000`.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
 
-from socialbot.domain import Page
+from socialbot.config import IngestConfig
+from socialbot.domain import Page, Post, Rejected
 from socialbot.errors import SocialbotError
 from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.store.tables import PostRow, QuarantineRow, SourceRow
@@ -91,6 +100,69 @@ def _insert_posts_sqlite(
     return max(result.rowcount, 0)
 
 
+#: the Post fields that are strings (or None); each is checked for NUL
+_STRING_FIELDS = (
+    "platform", "id", "text", "author", "in_reply_to", "conversation_id", "url", "lang"
+)
+_NUL = "\x00"
+_DEFAULT_ACCEPT = IngestConfig()
+#: quarantine.position is VARCHAR(200); a longer one would fail the whole page on PostgreSQL
+_POSITION_CHARS = 200
+
+
+def post_problem(post: Post, *, earliest: datetime, latest: datetime) -> str | None:
+    """Why `post` must not be stored, or None when it may be."""
+    for name in _STRING_FIELDS:
+        value = getattr(post, name)
+        if value is not None and _NUL in value:
+            return f"{name} contains a NUL character (U+0000 at index {value.index(_NUL)})"
+    created = post.created_at if post.created_at.tzinfo else post.created_at.replace(tzinfo=UTC)
+    if not earliest <= created <= latest:
+        return (
+            f"created_at {created.isoformat()} is outside the accepted range "
+            f"{earliest.isoformat()} to {latest.isoformat()} "
+            "([ingest] earliest_post, and max_future ahead of the wall clock)"
+        )
+    return None
+
+
+def _quarantine_post(post: Post, *, source: str, reason: str) -> Rejected:
+    # json.dumps writes control characters (NUL too) as \u escapes.
+    raw = json.dumps(
+        {
+            **{name: getattr(post, name) for name in _STRING_FIELDS},
+            "created_at": post.created_at.isoformat(),
+        },
+        ensure_ascii=False,
+    )
+    return Rejected(source, f"{post.platform} post {post.id}", reason, raw)
+
+
+def set_aside_unstorable(
+    page: Page, *, source: str, accept: IngestConfig, now: datetime
+) -> None:
+    """Move the posts of `page` that must not be stored to its rejected records, in place.
+
+    In place, so the caller's page afterwards holds exactly what was stored: the
+    replay's stream clock, advanced to the page's newest post, never jumps to a
+    quarantined year 9999.
+    """
+    earliest, latest = accept.date_range(now)
+    kept: list[Post] = []
+    for post in page.posts:
+        problem = post_problem(post, earliest=earliest, latest=latest)
+        if problem is None:
+            kept.append(post)
+        else:
+            page.rejected.append(_quarantine_post(post, source=source, reason=problem))
+    if len(kept) != len(page.posts):
+        page.posts[:] = kept
+
+
+def _printable(value: str) -> str:
+    return value.replace(_NUL, "\\u0000") if _NUL in value else value
+
+
 def fingerprint(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
@@ -158,9 +230,9 @@ def write_page(
         rows = [
             {
                 "source": r.source,
-                "position": r.position,
-                "reason": r.reason,
-                "raw": r.raw,
+                "position": _printable(r.position)[:_POSITION_CHARS],
+                "reason": _printable(r.reason),
+                "raw": _printable(r.raw),
                 "fingerprint": fingerprint(r.raw),
                 "created_at": now,
             }
