@@ -2,10 +2,9 @@
 
 Two moderators never act on the same draft: a draft is claimed with
 `UPDATE ... WHERE claimed_by IS NULL OR claim_expires_at < now` (after a
-`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL), and every decision is an
-UPDATE guarded by "still pending and still claimed by me", so a lost claim fails
-loudly instead of deciding twice. Each decision and its audit row share one
-transaction.
+`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL), and every decision goes through
+`socialbot.store.lifecycle`, guarded by "still pending and still claimed by me", so a
+lost claim fails loudly instead of deciding twice.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, select
 
 from models.prompting import BrandVoice
 from socialbot.clock import Clock, WallClock
@@ -26,15 +25,13 @@ from socialbot.config import Config
 from socialbot.drafting.candidates import thread_of, topics_of
 from socialbot.drafting.drafter import DraftResult
 from socialbot.drafting.guardrails import TOO_LONG, Flag, check
-from socialbot.store import Store
+from socialbot.store import Store, lifecycle
 from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS
 from socialbot.store.ingest import POSTS
+from socialbot.store.lifecycle import DraftStatus
 from socialbot.store.predictions import PREDICTIONS
-from socialbot.store.tables import AuditRow
 
 logger = logging.getLogger(__name__)
-
-AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
 
 
 class QueueError(Exception):
@@ -141,7 +138,7 @@ class ModerationQueue:
             while True:
                 query = (
                     select(DRAFTS.c.id)
-                    .where(DRAFTS.c.status == "pending", self._free(now))
+                    .where(DRAFTS.c.status == DraftStatus.PENDING, lifecycle.free(now))
                     .order_by(DRAFTS.c.id)
                     .limit(1)
                     .with_for_update(skip_locked=True)
@@ -155,41 +152,27 @@ class ModerationQueue:
                     return self._load(conn, draft_id)
                 lost.add(draft_id)
 
-    def _free(self, now: datetime) -> ColumnElement[bool]:
-        return or_(
-            DRAFTS.c.claimed_by.is_(None),
-            DRAFTS.c.claim_expires_at < now,
-        )
-
     def _claim(self, conn: Connection, draft_id: int, now: datetime) -> bool:
-        result = conn.execute(
-            update(DRAFTS)
-            .where(DRAFTS.c.id == draft_id, DRAFTS.c.status == "pending", self._free(now))
-            .values(
-                claimed_by=self.session,
-                claim_expires_at=now + timedelta(seconds=self.claim_timeout),
-            )
-        )
-        return result.rowcount == 1
+        return lifecycle.claim(conn, draft_id, session=self.session,
+                               until=self._claim_until(now), now=now)
+
+    def _claim_until(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.claim_timeout)
 
     def renew(self, item: QueueItem) -> QueueItem:
         """Extend the claim on `item` (the UI calls this while a moderator is editing)."""
         now = self.clock.now()
         with self.store.transaction() as conn:
-            expires = now + timedelta(seconds=self.claim_timeout)
-            self._update_mine(conn, item.draft_id, now, status="pending",
-                              values={"claim_expires_at": expires})
+            if not lifecycle.renew(conn, item.draft_id, session=self.session,
+                                   until=self._claim_until(now), now=now):
+                raise _claim_lost(item.draft_id)
             return self._load(conn, item.draft_id)
 
     def release(self, item: QueueItem | None = None) -> None:
         """Give back `item`'s claim, or every claim this moderator holds."""
         with self.store.transaction() as conn:
-            where = [DRAFTS.c.claimed_by == self.session, DRAFTS.c.status == "pending"]
-            if item is not None:
-                where.append(DRAFTS.c.id == item.draft_id)
-            conn.execute(
-                update(DRAFTS).where(*where).values(claimed_by=None, claim_expires_at=None)
-            )
+            lifecycle.release(conn, session=self.session,
+                              draft_id=None if item is None else item.draft_id)
 
     # -- decisions ---------------------------------------------------------------------
     def check_edit(self, item: QueueItem, text: str) -> list[Flag]:
@@ -213,14 +196,14 @@ class ModerationQueue:
             raise QueueError(f"too long to post: {too_long[0].reason}")
         now = self.clock.now()
         with self.store.transaction() as conn:
-            self._update_mine(conn, item.draft_id, now, status="pending", values={
-                "status": "approved", "approved_text": approved, "decided_by": self.moderator,
-                "decided_at": now, "claimed_by": None, "claim_expires_at": None,
-            })
-            self._audit(conn, now, "draft.edit_approve" if edited else "draft.approve", item,
-                        {"text": approved, "edited": edited, "drafted_text": item.text,
-                         "flags": [f.code for f in flags] if edited else
-                         [f.get("code") for f in item.flags]})
+            if not lifecycle.approve(
+                conn, _ref(item), session=self.session, moderator=self.moderator,
+                text=approved, edited=edited, now=now,
+                detail={"drafted_text": item.text,
+                        "flags": [f.code for f in flags] if edited else
+                        [f.get("code") for f in item.flags]},
+            ):
+                raise _claim_lost(item.draft_id)
         self._undo.append(_Action("approve", item.draft_id))
         logger.info("%s approved draft %d%s for %s:%s", self.moderator, item.draft_id,
                     " (edited)" if edited else "", item.platform, item.post_id)
@@ -230,11 +213,10 @@ class ModerationQueue:
         reason = reason.strip() or "no reason given"
         now = self.clock.now()
         with self.store.transaction() as conn:
-            self._update_mine(conn, item.draft_id, now, status="pending", values={
-                "status": "rejected", "reject_reason": reason, "decided_by": self.moderator,
-                "decided_at": now, "claimed_by": None, "claim_expires_at": None,
-            })
-            self._audit(conn, now, "draft.reject", item, {"reason": reason, "text": item.text})
+            if not lifecycle.reject(conn, _ref(item), session=self.session,
+                                    moderator=self.moderator, reason=reason, now=now,
+                                    detail={"text": item.text}):
+                raise _claim_lost(item.draft_id)
         self._undo.append(_Action("reject", item.draft_id))
         logger.info("%s rejected draft %d for %s:%s: %s", self.moderator, item.draft_id,
                     item.platform, item.post_id, reason)
@@ -258,13 +240,16 @@ class ModerationQueue:
                 select(DRAFTS.c.text, DRAFTS.c.flags, DRAFTS.c.attempts, DRAFTS.c.seed)
                 .where(DRAFTS.c.id == item.draft_id)
             ).one()
-            self._update_mine(conn, item.draft_id, now, status="pending", values={
-                "text": result.text, "flags": flags, "attempts": item.attempts + result.attempts,
-                "seed": result.seed, "generator_version": result.model_version,
-                "claim_expires_at": now + timedelta(seconds=self.claim_timeout),
-            })
-            self._audit(conn, now, "draft.regenerate", item,
-                        {"old_text": item.text, "text": result.text})
+            if not lifecycle.rewrite(
+                conn, _ref(item), session=self.session, moderator=self.moderator, values={
+                    "text": result.text, "flags": flags,
+                    "attempts": item.attempts + result.attempts, "seed": result.seed,
+                    "generator_version": result.model_version,
+                    "claim_expires_at": self._claim_until(now),
+                }, action="draft.regenerate", now=now,
+                detail={"old_text": item.text, "text": result.text},
+            ):
+                raise _claim_lost(item.draft_id)
             fresh = self._load(conn, item.draft_id)
         before = (previous.text, previous.flags, previous.attempts, previous.seed)
         self._undo.append(_Action("regenerate", item.draft_id, before))
@@ -280,19 +265,14 @@ class ModerationQueue:
             raise QueueError("nothing to undo")
         action = self._undo[-1]
         now = self.clock.now()
-        claim = {"claimed_by": self.session,
-                 "claim_expires_at": now + timedelta(seconds=self.claim_timeout)}
         with self.store.transaction() as conn:
+            ref = self._ref_of(conn, action.draft_id)
             if action.kind in ("approve", "reject"):
-                done = "approved" if action.kind == "approve" else "rejected"
-                result = conn.execute(
-                    update(DRAFTS)
-                    .where(DRAFTS.c.id == action.draft_id, DRAFTS.c.status == done,
-                           DRAFTS.c.decided_by == self.moderator)
-                    .values(status="pending", approved_text=None, reject_reason=None,
-                            decided_by=None, decided_at=None, **claim)
-                )
-                if result.rowcount != 1:
+                decided = (DraftStatus.APPROVED if action.kind == "approve"
+                           else DraftStatus.REJECTED)
+                if not lifecycle.undo_decision(conn, ref, decided=decided,
+                                               moderator=self.moderator, session=self.session,
+                                               until=self._claim_until(now), now=now):
                     raise QueueError(f"draft {action.draft_id} can no longer be undone "
                                      "(the poster has already taken it)")
             elif action.kind == "skip":
@@ -301,10 +281,14 @@ class ModerationQueue:
             else:
                 assert action.previous is not None
                 text, flags, attempts, seed = action.previous
-                self._update_mine(conn, action.draft_id, now, status="pending", values={
-                    "text": text, "flags": flags, "attempts": attempts, "seed": seed, **claim})
+                if not lifecycle.rewrite(
+                    conn, ref, session=self.session, moderator=self.moderator,
+                    values={"text": text, "flags": flags, "attempts": attempts, "seed": seed,
+                            "claim_expires_at": self._claim_until(now)},
+                    action="draft.undo", now=now, detail={"undone": action.kind},
+                ):
+                    raise _claim_lost(action.draft_id)
             item = self._load(conn, action.draft_id)
-            self._audit(conn, now, "draft.undo", item, {"undone": action.kind})
         self._undo.pop()
         self._skipped.discard(action.draft_id)
         logger.info("%s undid %s of draft %d", self.moderator, action.kind, action.draft_id)
@@ -320,13 +304,14 @@ class ModerationQueue:
         midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         with self.store.engine.connect() as conn:
             pending = conn.execute(
-                select(func.count()).select_from(DRAFTS).where(DRAFTS.c.status == "pending")
+                select(func.count()).select_from(DRAFTS)
+                .where(DRAFTS.c.status == DraftStatus.PENDING)
             ).scalar_one()
             decided: dict[str, int] = dict(
                 conn.execute(
                     select(DRAFTS.c.status, func.count())
                     .where(DRAFTS.c.decided_at >= midnight,
-                           DRAFTS.c.status.in_(["approved", "rejected"]))
+                           DRAFTS.c.status.in_([DraftStatus.APPROVED, DraftStatus.REJECTED]))
                     .group_by(DRAFTS.c.status)
                 ).all()
             )
@@ -334,32 +319,19 @@ class ModerationQueue:
             sent = conn.execute(
                 select(func.count()).select_from(DRAFTS).where(
                     and_(DRAFTS.c.decided_at >= midnight,
-                         DRAFTS.c.status.in_(["posting", "posted", "dry-run", "failed"]))
+                         DRAFTS.c.status.in_(lifecycle.TAKEN_BY_POSTER))
                 )
             ).scalar_one()
         return Counts(int(pending), int(decided.get("approved", 0)) + int(sent),
                       int(decided.get("rejected", 0)))
 
     # -- helpers -----------------------------------------------------------------------
-    def _update_mine(self, conn: Connection, draft_id: int, now: datetime, *, status: str,
-                     values: dict[str, object]) -> None:
-        result = conn.execute(
-            update(DRAFTS)
-            .where(DRAFTS.c.id == draft_id, DRAFTS.c.status == status,
-                   DRAFTS.c.claimed_by == self.session, DRAFTS.c.claim_expires_at >= now)
-            .values(updated_at=now, **values)
-        )
-        if result.rowcount != 1:
-            raise ClaimLost(f"draft {draft_id} is no longer yours to decide "
-                            "(your claim expired, or someone else decided it)")
-
-    def _audit(self, conn: Connection, now: datetime, action: str, item: QueueItem,
-               detail: dict[str, object]) -> None:
-        conn.execute(insert(AUDIT).values(
-            at=now, actor=self.moderator, action=action, subject=f"draft:{item.draft_id}",
-            detail=json.dumps({"post": f"{item.platform}:{item.post_id}", **detail},
-                              ensure_ascii=False),
-        ))
+    def _ref_of(self, conn: Connection, draft_id: int) -> lifecycle.DraftRef:
+        row = conn.execute(
+            select(DRAFTS.c.platform, POSTS.c.post_id)
+            .join(POSTS, POSTS.c.id == DRAFTS.c.post_pk).where(DRAFTS.c.id == draft_id)
+        ).one()
+        return lifecycle.DraftRef(draft_id, row.platform, row.post_id)
 
     def _brand_replies(
         self, conn: Connection, watch: str | None, platform: str, post_id: str
@@ -403,6 +375,15 @@ class ModerationQueue:
                                              row.p_positive),
             why_drafted=row.why_drafted,
         )
+
+
+def _ref(item: QueueItem) -> lifecycle.DraftRef:
+    return lifecycle.DraftRef(item.draft_id, item.platform, item.post_id)
+
+
+def _claim_lost(draft_id: int) -> ClaimLost:
+    return ClaimLost(f"draft {draft_id} is no longer yours to decide "
+                     "(your claim expired, or someone else decided it)")
 
 
 def _confidence(sentiment: str | None, *probabilities: float | None) -> float | None:

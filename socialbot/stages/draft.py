@@ -25,7 +25,7 @@ from socialbot.drafting.candidates import last_drafted, thread_of, topics_of, un
 from socialbot.drafting.drafter import DraftGenerator, DraftResult, draft_replies
 from socialbot.drafting.policy import brand_voice, decide
 from socialbot.stages.base import Stage, StageContext
-from socialbot.store import Store
+from socialbot.store import Store, lifecycle
 from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS
 from socialbot.store.ingest import POSTS
@@ -232,26 +232,19 @@ class DraftStage(Stage):
 
     def _store(self, claimed: list[tuple[int, str]], results: dict[int, DraftResult]) -> None:
         now = self.wall.now()
-        rows = []
-        for pk, watch in claimed:
-            result = results[pk]
-            rows.append(
-                {
+        with self.store.transaction() as conn:
+            for pk, watch in claimed:
+                result = results[pk]
+                lifecycle.drafted(conn, {
                     "post_pk": pk,
                     "watch": watch,
                     "platform": result.request.platform,
                     "text": result.text,
-                    "status": "pending",
                     "flags": flags_json(result),
                     "attempts": result.attempts,
                     "generator_version": result.model_version,
                     "seed": result.seed,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-        with self.store.transaction() as conn:
-            conn.execute(insert_ignoring_conflicts(conn, DRAFTS), rows)
+                }, now=now)
         self._release([pk for pk, _ in claimed])
 
     def progress(self, conn: Connection) -> dict[str, int]:

@@ -1,46 +1,52 @@
 """The post stage: sends approved drafts, exactly the approved text, at most once.
 
-A draft moves approved -> posting (committed) -> connector.reply -> posted. If the
-process dies in between, the draft is found in `posting` later; the connector's
-`find_own_reply` is asked first, and only if the platform has no such reply is it sent
-again. With `[posting] dry_run = true` (the default) nothing is sent: the draft is
-marked `dry-run` and the would-be reply logged. Every outcome writes an audit row.
+A draft moves approved -> posting (committed) -> connector.reply -> posted, each step
+through `socialbot.store.lifecycle`. The poster claims a draft at the version it read,
+so a moderator's undo and re-approval in between wins: the old text is never sent. If
+the process dies after the claim, the draft is found in `posting` later; the
+connector's `find_own_reply` is asked first, and only if the platform has no such
+reply is it sent again. A draft whose fate cannot be checked for `STUCK_AFTER` is
+marked failed, with the reason, for a person to look at.
+
+With `[posting] dry_run = true` (the default) nothing is sent on any path: approved
+drafts become `dry-run` and the would-be reply is logged; drafts an earlier live run
+left in `posting` are marked failed rather than checked or re-sent.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, func, select, text
 
 from connectors.base import Connector, ConnectorError, RateLimited, TransientError
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config, SourceConfig
 from socialbot.domain import Reply
 from socialbot.stages.base import Stage, StageContext
-from socialbot.store import Store
+from socialbot.store import Store, lifecycle
 from socialbot.store.drafts import DRAFTS
 from socialbot.store.ingest import POSTS
-from socialbot.store.tables import AuditRow
+from socialbot.store.lifecycle import DraftRef, DraftStatus
 
 logger = logging.getLogger(__name__)
 
-AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
-ACTOR = "poster"
 #: A draft in `posting` for longer than this was left by a dead process.
 POSTING_LEASE = timedelta(minutes=2)
+#: A draft whose reply cannot be confirmed or denied for this long is marked failed.
+STUCK_AFTER = timedelta(minutes=30)
 #: After this many sending attempts ending in doubt, a draft is marked failed.
 MAX_POST_ATTEMPTS = 3
 #: Drafts sent per batch.
 POST_BATCH = 20
 
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """An approved draft on its way out."""
+    """An approved (or interrupted) draft as the poster read it."""
 
     id: int
     platform: str
@@ -48,10 +54,16 @@ class Outgoing:
     approved_text: str
     post_attempts: int
     post_id: str
+    version: int
+    posting_at: datetime | None
+
+    @property
+    def ref(self) -> DraftRef:
+        return DraftRef(self.id, self.platform, self.post_id)
 
 
 _OUTGOING = (DRAFTS.c.id, DRAFTS.c.platform, DRAFTS.c.watch, DRAFTS.c.approved_text,
-             DRAFTS.c.post_attempts, POSTS.c.post_id)
+             DRAFTS.c.post_attempts, POSTS.c.post_id, DRAFTS.c.version, DRAFTS.c.posting_at)
 
 #: (platform, watch) -> a connector able to reply there, or None when none is configured.
 ConnectorFor = Callable[[str, str | None], Connector | None]
@@ -83,25 +95,24 @@ class PostStage(Stage):
     # -- normal path ---------------------------------------------------------------------
     def _send_approved(self) -> int:
         handled = 0
-        for draft in self._approved():
+        for draft in self._read(DraftStatus.APPROVED):
             answered = self._answered_by_brand(draft)
             if answered:
                 # Someone on the team replied by hand meanwhile: a second reply is noise.
-                self._fail(draft.id, f"not sent: the brand already replied ({answered})")
-                handled += 1
+                handled += self._fail(draft, f"not sent: the brand already replied ({answered})")
                 continue
             if self.dry_run:
-                self._dry_run(draft)
-                handled += 1
+                handled += self._dry_run(draft)
                 continue
             connector = self.connector_for(draft.platform, draft.watch)
             if connector is None:
-                self._fail(draft.id, f"no [[source]] of kind {draft.platform!r} can post replies")
-                handled += 1
+                handled += self._fail(
+                    draft, f"no [[source]] of kind {draft.platform!r} can post replies")
                 continue
-            if not self._start(draft):
-                continue  # over budget, or another poster took it
-            self._send(connector, draft)
+            claimed = self._start(draft)
+            if claimed is None:
+                continue  # over budget, or changed since read (undone, another poster)
+            self._send(connector, draft, claimed)
             handled += 1
         return handled
 
@@ -121,32 +132,30 @@ class PostStage(Stage):
             ).first()
         return f"@{row.author} {row.post_id}" if row else None
 
-    def _approved(self) -> list[Outgoing]:
+    def _read(self, status: DraftStatus, *, stale_before: datetime | None = None
+              ) -> list[Outgoing]:
+        query = (select(*_OUTGOING).join(POSTS, POSTS.c.id == DRAFTS.c.post_pk)
+                 .where(DRAFTS.c.status == status))
+        if stale_before is not None:
+            query = query.where(DRAFTS.c.posting_at < stale_before).order_by(DRAFTS.c.posting_at)
+        else:
+            query = query.order_by(DRAFTS.c.decided_at, DRAFTS.c.id)
         with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                select(*_OUTGOING)
-                .join(POSTS, POSTS.c.id == DRAFTS.c.post_pk)
-                .where(DRAFTS.c.status == "approved")
-                .order_by(DRAFTS.c.decided_at, DRAFTS.c.id)
-                .limit(POST_BATCH)
-            ).all()
+            rows = conn.execute(query.limit(POST_BATCH)).all()
         return [Outgoing(*r) for r in rows]
 
-    def _dry_run(self, draft: Outgoing) -> None:
-        now = self.wall.now()
+    def _dry_run(self, draft: Outgoing) -> int:
         with self.store.transaction() as conn:
-            moved = conn.execute(
-                update(DRAFTS).where(DRAFTS.c.id == draft.id, DRAFTS.c.status == "approved")
-                .values(status="dry-run", posted_at=now, updated_at=now)
-            ).rowcount
-            if moved:
-                self._audit(conn, now, "draft.dry_run", draft, {"text": draft.approved_text})
+            moved = lifecycle.dry_run(conn, draft.ref, version=draft.version,
+                                      text=draft.approved_text, now=self.wall.now())
         if moved:
             logger.info("dry run: would reply to %s:%s with draft %d: %s", draft.platform,
                         draft.post_id, draft.id, draft.approved_text)
+        return int(moved)
 
-    def _start(self, draft: Outgoing) -> bool:
-        """approved -> posting, committed before the platform is called; False if over budget."""
+    def _start(self, draft: Outgoing) -> str | None:
+        """approved -> posting at the version read, committed before the platform is
+        called; the text claimed, or None if over budget or the draft changed."""
         now = self.wall.now()
         with self.store.transaction() as conn:
             self._lock_platform(conn, draft.platform)
@@ -154,117 +163,99 @@ class PostStage(Stage):
             if over:
                 logger.debug("budget reached on %s (%s); draft %d waits", draft.platform, over,
                              draft.id)
-                return False
-            moved = conn.execute(
-                update(DRAFTS).where(DRAFTS.c.id == draft.id, DRAFTS.c.status == "approved")
-                .values(status="posting", posting_at=now, updated_at=now,
-                        post_attempts=DRAFTS.c.post_attempts + 1)
-            ).rowcount
-        return bool(moved)
+                return None
+            return lifecycle.start_posting(conn, draft.ref, version=draft.version, now=now)
 
-    def _send(self, connector: Connector, draft: Outgoing) -> None:
-        reply = Reply(draft.id, draft.platform, draft.post_id, draft.approved_text)
+    def _send(self, connector: Connector, draft: Outgoing, claimed: str) -> None:
+        reply = Reply(draft.id, draft.platform, draft.post_id, claimed)
         try:
             platform_id = connector.reply(reply)
         except RateLimited as exc:
             # Refused before anything was published: safe to try again later.
-            self._back_to_approved(draft.id, f"rate limited: {exc}")
+            with self.store.transaction() as conn:
+                lifecycle.wait_for_budget(conn, draft.ref, reason=f"rate limited: {exc}",
+                                          now=self.wall.now())
+            logger.warning("draft %d waits: rate limited: %s", draft.id, exc)
             return
         except TransientError as exc:
             # The reply may or may not be out: stay in `posting`; recovery asks the platform.
-            self._note_error(draft.id, f"{type(exc).__name__}: {exc}")
+            with self.store.transaction() as conn:
+                lifecycle.note_error(conn, draft.ref, reason=f"{type(exc).__name__}: {exc}")
+            logger.warning("draft %d: sending failed (%s); will check the platform and retry",
+                           draft.id, exc)
             return
         except ConnectorError as exc:  # refused for good (locked thread, bad credentials)
-            self._fail(draft.id, f"{type(exc).__name__}: {exc}")
+            self._fail(draft, f"{type(exc).__name__}: {exc}")
             return
-        self._posted(draft, platform_id, recovered=False)
+        self._posted(draft, claimed, platform_id, recovered=False)
 
     # -- crash recovery ------------------------------------------------------------------
     def _recover(self) -> int:
         """Drafts left in `posting` by a dead process: find the reply, or send it again."""
         now = self.wall.now()
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                select(*_OUTGOING)
-                .join(POSTS, POSTS.c.id == DRAFTS.c.post_pk)
-                .where(DRAFTS.c.status == "posting", DRAFTS.c.posting_at < now - POSTING_LEASE)
-                .order_by(DRAFTS.c.posting_at)
-                .limit(POST_BATCH)
-            ).all()
         handled = 0
-        for draft in [Outgoing(*r) for r in rows]:
+        for draft in self._read(DraftStatus.POSTING, stale_before=now - POSTING_LEASE):
+            if self.dry_run:
+                handled += self._fail(
+                    draft, "a live run was interrupted while posting this reply; with "
+                    "[posting] dry_run = true it is neither checked nor sent again: look on "
+                    "the platform whether it went out")
+                continue
             connector = self.connector_for(draft.platform, draft.watch)
             if connector is None:
-                self._fail(draft.id, f"no [[source]] of kind {draft.platform!r} to check or "
-                           "finish an interrupted reply; check the platform by hand")
-                handled += 1
+                handled += self._fail(
+                    draft, f"no [[source]] of kind {draft.platform!r} to check or finish an "
+                    "interrupted reply; check the platform by hand")
                 continue
-            reply = Reply(draft.id, draft.platform, draft.post_id, draft.approved_text)
             try:
-                found = connector.find_own_reply(reply)
+                found = connector.find_own_reply(
+                    Reply(draft.id, draft.platform, draft.post_id, draft.approved_text))
             except ConnectorError as exc:
-                logger.warning("cannot check draft %d on %s yet: %s", draft.id, draft.platform, exc)
+                handled += self._unconfirmed(draft, exc, now)
                 continue
             if found is not None:
-                self._posted(draft, found, recovered=True)
+                self._posted(draft, draft.approved_text, found, recovered=True)
             elif draft.post_attempts >= MAX_POST_ATTEMPTS:
-                self._fail(draft.id, f"not posted after {draft.post_attempts} attempts")
+                self._fail(draft, f"not posted after {draft.post_attempts} attempts")
             else:
-                if not self._restart(draft):
-                    continue
-                self._send(connector, draft)
+                with self.store.transaction() as conn:
+                    claimed = lifecycle.resume_posting(
+                        conn, draft.ref, version=draft.version,
+                        stale_before=now - POSTING_LEASE, now=now)
+                if claimed is None:
+                    continue  # another poster resumed it first
+                self._send(connector, draft, claimed)
             handled += 1
         return handled
 
-    def _restart(self, draft: Outgoing) -> bool:
-        now = self.wall.now()
+    def _unconfirmed(self, draft: Outgoing, exc: ConnectorError, now: datetime) -> int:
+        """The platform cannot say whether the reply went out: wait, but not for ever."""
+        started = draft.posting_at or now
+        if now - started >= STUCK_AFTER:
+            return self._fail(draft, f"could not confirm for {_minutes(now - started)} whether "
+                              f"the reply went out ({type(exc).__name__}: {exc}); look on the "
+                              "platform, and post it by hand if it is not there")
         with self.store.transaction() as conn:
-            moved = conn.execute(
-                update(DRAFTS)
-                .where(DRAFTS.c.id == draft.id, DRAFTS.c.status == "posting",
-                       DRAFTS.c.posting_at < now - POSTING_LEASE)
-                .values(posting_at=now, updated_at=now, post_attempts=DRAFTS.c.post_attempts + 1)
-            ).rowcount
-        return bool(moved)
+            lifecycle.note_error(conn, draft.ref,
+                                 reason=f"cannot check yet: {type(exc).__name__}: {exc}")
+        logger.warning("cannot check draft %d on %s yet: %s", draft.id, draft.platform, exc)
+        return 0
 
     # -- outcomes ------------------------------------------------------------------------
-    def _posted(self, draft: Outgoing, platform_id: str, *, recovered: bool) -> None:
-        now = self.wall.now()
+    def _posted(self, draft: Outgoing, sent: str, platform_id: str, *, recovered: bool) -> None:
         with self.store.transaction() as conn:
-            conn.execute(
-                update(DRAFTS).where(DRAFTS.c.id == draft.id)
-                .values(status="posted", platform_reply_id=platform_id, posted_at=now,
-                        updated_at=now, error=None)
-            )
-            self._audit(conn, now, "draft.posted", draft, {
-                "text": draft.approved_text, "platform_reply_id": platform_id,
-                "recovered": recovered,
-            })
+            lifecycle.posted(conn, draft.ref, text=sent, platform_reply_id=platform_id,
+                             recovered=recovered, now=self.wall.now())
         logger.info("posted draft %d as %s reply %s to %s%s", draft.id, draft.platform,
                     platform_id, draft.post_id, " (found after a crash)" if recovered else "")
 
-    def _fail(self, draft_id: int, error: str) -> None:
-        now = self.wall.now()
+    def _fail(self, draft: Outgoing, error: str) -> int:
         with self.store.transaction() as conn:
-            conn.execute(update(DRAFTS).where(DRAFTS.c.id == draft_id)
-                         .values(status="failed", error=error, updated_at=now))
-            conn.execute(insert(AUDIT).values(at=now, actor=ACTOR, action="draft.post_failed",
-                                              subject=f"draft:{draft_id}",
-                                              detail=json.dumps({"error": error})))
-        logger.error("draft %d not posted: %s", draft_id, error)
-
-    def _note_error(self, draft_id: int, error: str) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(update(DRAFTS).where(DRAFTS.c.id == draft_id).values(error=error))
-        logger.warning("draft %d: sending failed (%s); will check the platform and retry",
-                       draft_id, error)
-
-    def _back_to_approved(self, draft_id: int, error: str) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(update(DRAFTS).where(DRAFTS.c.id == draft_id)
-                         .values(status="approved", error=error,
-                                 post_attempts=DRAFTS.c.post_attempts - 1))
-        logger.warning("draft %d waits: %s", draft_id, error)
+            moved = lifecycle.fail(conn, draft.ref, reason=error, now=self.wall.now(),
+                                   leaving=[DraftStatus.APPROVED, DraftStatus.POSTING])
+        if moved:
+            logger.error("draft %d not posted: %s", draft.id, error)
+        return int(moved)
 
     # -- budgets -------------------------------------------------------------------------
     def _lock_platform(self, conn: Connection, platform: str) -> None:
@@ -281,7 +272,7 @@ class PostStage(Stage):
             sent = conn.execute(
                 select(func.count()).select_from(DRAFTS).where(
                     DRAFTS.c.platform == platform,
-                    DRAFTS.c.status.in_(["posting", "posted"]),
+                    DRAFTS.c.status.in_([DraftStatus.POSTING, DraftStatus.POSTED]),
                     DRAFTS.c.posting_at >= now - window,
                 )
             ).scalar_one()
@@ -289,21 +280,17 @@ class PostStage(Stage):
                 return f"{sent} {label} of {limit}"
         return None
 
-    def _audit(self, conn: Connection, now: datetime, action: str, draft: Outgoing,
-               detail: dict[str, object]) -> None:
-        conn.execute(insert(AUDIT).values(
-            at=now, actor=ACTOR, action=action, subject=f"draft:{draft.id}",
-            detail=json.dumps({"post": f"{draft.platform}:{draft.post_id}", **detail},
-                              ensure_ascii=False),
-        ))
-
     def progress(self, conn: Connection) -> dict[str, int]:
         rows = conn.execute(
             select(DRAFTS.c.status, func.count())
-            .where(DRAFTS.c.status.in_(["approved", "posting", "posted", "dry-run", "failed"]))
+            .where(DRAFTS.c.status.in_([DraftStatus.APPROVED, *lifecycle.TAKEN_BY_POSTER]))
             .group_by(DRAFTS.c.status)
         ).all()
         return {str(k): int(v) for k, v in rows}
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{int(span.total_seconds() // 60)} min"
 
 
 class SourceConnectors:

@@ -105,5 +105,6 @@ def test_demo_stream_drafts_moderation_and_dry_run_posting(tmp_path: Path) -> No
         actions = [r.action for r in conn.execute(select(audit).order_by(audit.c.id))]
     assert statuses["dry-run"] == 3 and statuses["rejected"] == 1
     assert statuses["pending"] == len(drafted) - 4
-    assert actions == ["draft.approve"] * 3 + ["draft.reject"] + ["draft.dry_run"] * 3
+    assert actions == (["draft.created"] * len(drafted) + ["draft.approve"] * 3
+                       + ["draft.reject"] + ["draft.dry_run"] * 3)
     store.dispose()
