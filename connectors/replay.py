@@ -3,7 +3,10 @@
 Each line is one JSON object with `platform`, `id`, `text` and `created_at`
 (ISO 8601, UTC when no offset) and optional `author`, `in_reply_to`,
 `conversation_id`, `url`, `lang`. A line that cannot be used becomes a
-`Rejected` record naming its line number; the rest flows on.
+`Rejected` record naming its line number; the rest flows on. A UTF-8 byte-order
+mark at the start of a line is ignored. Lines are read with a bounded buffer: a
+line longer than `MAX_LINE_BYTES` is skipped, never held in memory whole, and
+quarantined with its length and its first `RAW_PREFIX_BYTES` bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ REQUIRED = ("platform", "id", "text", "created_at")
 OPTIONAL = ("author", "in_reply_to", "conversation_id", "url", "lang")
 BUILTIN_PREFIX = "builtin:"
 STDIN = "-"
+BOM = b"\xef\xbb\xbf"
+#: longest line kept: a 40,000-character text all in \uXXXX escapes is 240 kB
+MAX_LINE_BYTES = 1 << 20
+#: how much of an oversized line the quarantine keeps, to show what it was
+RAW_PREFIX_BYTES = 4096
+_SKIP_CHUNK = 1 << 16
 
 
 def builtin_stream(name: str) -> Path:
@@ -46,6 +55,7 @@ def resolve_stream_path(value: str) -> Path | None:
 def parse_line(raw: bytes, *, source: str, line_no: int) -> Post | Rejected:
     """Turn one JSONL line into a Post, or a Rejected saying exactly what is wrong."""
     position = f"line {line_no}"
+    raw = raw.removeprefix(BOM)
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -72,6 +82,8 @@ def parse_line(raw: bytes, *, source: str, line_no: int) -> Post | Rejected:
         created = utc(datetime.fromisoformat(obj["created_at"]))
     except (TypeError, ValueError):
         return reject(f"bad timestamp in created_at: {obj['created_at']!r} is not ISO 8601")
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        return reject(f"bad timestamp in created_at: {obj['created_at']!r} is out of range")
     return Post(
         platform=obj["platform"],
         id=str(obj["id"]),
@@ -171,7 +183,7 @@ class ReplayConnector(Connector):
         # stdin cannot seek: skip the lines a previous page already covered.
         stream = self._stdin or sys.stdin.buffer
         _, wanted = _parse_cursor(cursor)
-        while self._stdin_line < wanted and stream.readline():
+        while self._stdin_line < wanted and _skip_line(stream, b"")[0]:
             self._stdin_line += 1
         page = self._read(stream, 0, self._stdin_line, limit, follow=False)
         self._stdin_line = _parse_cursor(page.cursor)[1]
@@ -181,20 +193,55 @@ class ReplayConnector(Connector):
         posts: list[Post] = []
         rejected: list[Rejected] = []
         while len(posts) + len(rejected) < limit:
-            raw = fh.readline()
+            raw = fh.readline(MAX_LINE_BYTES + 1)
             if not raw:
                 return Page(posts, rejected, _cursor(offset, line_no), exhausted=True)
-            if follow and not raw.endswith(b"\n"):
+            oversized = len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n")
+            if oversized:
+                size, ending = _skip_line(fh, raw)
+                raw = raw[:RAW_PREFIX_BYTES]
+            else:
+                size, ending = len(raw), b"\n" if raw.endswith(b"\n") else b""
+            if follow and not ending:
                 # A writer may still be appending this line; read it next time.
                 return Page(posts, rejected, _cursor(offset, line_no), exhausted=True)
-            offset += len(raw)
+            offset += size
             line_no += 1
-            body = raw.rstrip(b"\r\n")
+            if oversized:
+                length = size - len(ending)
+                rejected.append(_oversized(raw, length, source=self.name, line_no=line_no))
+                continue
+            body = raw.rstrip(b"\r\n").removeprefix(BOM)
             if not body.strip():
                 continue
             item = parse_line(body, source=self.name, line_no=line_no)
             (posts if isinstance(item, Post) else rejected).append(item)  # type: ignore[arg-type]
         return Page(posts, rejected, _cursor(offset, line_no), exhausted=False)
+
+
+def _skip_line(fh: BinaryIO, start: bytes) -> tuple[int, bytes]:
+    """Read past the rest of the line begun by `start`, a bounded chunk at a time.
+
+    Returns the line's whole size in bytes and how it ended: b"\\n", b"\\r\\n", or
+    b"" when the file ended first.
+    """
+    size, chunk, before = len(start), start, b""
+    while not chunk.endswith(b"\n"):
+        before = chunk[-1:] or before
+        chunk = fh.readline(_SKIP_CHUNK)
+        if not chunk:
+            return size, b""
+        size += len(chunk)
+    return size, b"\r\n" if (chunk[-2:-1] or before) == b"\r" else b"\n"
+
+
+def _oversized(prefix: bytes, size: int, *, source: str, line_no: int) -> Rejected:
+    reason = (
+        f"line too long: {size} bytes (limit {MAX_LINE_BYTES}); "
+        f"only its first {len(prefix)} bytes are kept here"
+    )
+    shown = prefix.decode("utf-8", "backslashreplace")
+    return Rejected(source, f"line {line_no}", reason, shown)
 
 
 def _cursor(offset: int, line_no: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -174,8 +175,23 @@ def _alerts_section(alerts: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+#: only these become links: a post's url comes from the platform or a replayed file,
+#: and a `javascript:` or `data:` one would run in the reader's browser
+_LINKABLE = re.compile(r"https?://", re.IGNORECASE)
+_SHOWN_URL_CHARS = 120
+
+
+def _url_html(url: str | None) -> str:
+    if not url:
+        return ""
+    if _LINKABLE.match(url):
+        return f" &middot; <a href='{e(url)}'>open</a>"
+    shown = url if len(url) <= _SHOWN_URL_CHARS else url[:_SHOWN_URL_CHARS] + "…"
+    return f" &middot; <span class='muted'>not a web link: {e(shown)}</span>"
+
+
 def _post_html(p: dict[str, Any], tone: str) -> str:
-    link = f" &middot; <a href='{e(p['url'])}'>open</a>" if p.get("url") else ""
+    link = _url_html(p.get("url"))
     return (
         f"<div class='post {tone}'>{e(p['text'])}<div class='meta'>@{e(p.get('author') or '?')} on "
         f"{e(p['platform'])}, {e(str(p['created_at'])[:16])}{link}</div></div>"

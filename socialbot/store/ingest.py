@@ -189,6 +189,7 @@ def write_page(
     watch: str | None,
     now: datetime | None = None,
     holder: str | None = None,
+    accept: IngestConfig | None = None,
 ) -> PageWritten:
     """Store `page` on `conn`, which must be inside the caller's transaction.
 
@@ -196,12 +197,17 @@ def write_page(
     page re-read after a crash stores nothing twice. The cursor is written in the
     same transaction: it never points past posts that were not stored.
 
+    Posts that fail `post_problem` (a NUL, or a date outside `accept`'s range
+    around the wall clock `now`; default: `[ingest]`'s defaults) are quarantined
+    instead, and moved from `page.posts` to `page.rejected`.
+
     With `holder`, the page is written only if that worker still holds the
     source's lease at `now`, and the lease is released with it; otherwise
     LeaseLost is raised (rolling the caller's transaction back), so a worker that
     stalled past its lease cannot move the cursor its successor now owns.
     """
     now = now or utcnow()
+    set_aside_unstorable(page, source=source, accept=accept or _DEFAULT_ACCEPT, now=now)
     ensure_source(conn, source, kind)
     new_posts = 0
     if page.posts and conn.dialect.name == "sqlite":
