@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, insert, select, text
 
+from socialbot.config import IngestConfig
 from socialbot.domain import Page, Post, Rejected
 from socialbot.store import Store
 from socialbot.store import ingest as ingest_module
@@ -128,3 +129,41 @@ def test_upgrade_is_idempotent(any_store: Store) -> None:
     before = any_store.current_revisions()
     any_store.upgrade()
     assert any_store.current_revisions() == before != set()
+
+
+def test_posts_outside_the_configured_date_range_are_quarantined(any_store: Store) -> None:
+    accept = IngestConfig(earliest_post="2015-01-01", max_future="1h")  # type: ignore[arg-type]
+    now = datetime(2026, 11, 1, 12, 30, tzinfo=UTC)
+    old = Post("twitter", "old", "from 2010", datetime(2010, 5, 1, tzinfo=UTC))
+    ahead = Post("twitter", "ahead", "from the future", datetime(2026, 11, 1, 14, tzinfo=UTC))
+    page = Page([_post(1), old, ahead], cursor="3")
+    with any_store.transaction() as conn:
+        written = write_page(
+            conn, page, source="s", kind="replay", watch=None, now=now, accept=accept
+        )
+    assert (written.new_posts, written.quarantined) == (1, 2)
+    assert [p.id for p in page.posts] == ["1"]  # the caller sees what was stored
+    with any_store.engine.connect() as conn:
+        reasons = dict(conn.execute(select(QUARANTINE.c.position, QUARANTINE.c.reason)).all())
+        assert read_cursor(conn, "s") == "3"
+    assert "2010-05-01T00:00:00+00:00 is outside" in reasons["twitter post old"]
+    assert "2015-01-01T00:00:00+00:00 to 2026-11-01T13:30:00+00:00" in reasons["twitter post old"]
+    assert "2026-11-01T14:00:00+00:00 is outside" in reasons["twitter post ahead"]
+
+
+def test_quarantined_records_with_nul_or_a_long_position_are_kept(any_store: Store) -> None:
+    # A raw NUL byte makes a JSONL line malformed; PostgreSQL text cannot hold it as is.
+    page = Page(
+        [],
+        [
+            Rejected("s", "line 1", "malformed JSON", '{"text": "a\x00b"}'),
+            Rejected("s", "page " + "t" * 300 + " item 0", "missing text", "{}"),
+        ],
+        cursor="2",
+    )
+    with any_store.transaction() as conn:
+        assert write_page(conn, page, source="s", kind="replay", watch=None).quarantined == 2
+    with any_store.engine.connect() as conn:
+        rows = conn.execute(select(QUARANTINE.c.position, QUARANTINE.c.raw)).all()
+    assert {r.raw for r in rows} == {'{"text": "a\\u0000b"}', "{}"}
+    assert max(len(r.position) for r in rows) == 200

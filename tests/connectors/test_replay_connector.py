@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from connectors import replay
 from connectors.base import ConnectorError
 from connectors.replay import ReplayConnector, parse_line
 from socialbot.domain import MAX_TEXT_CHARS, Post, Rejected
@@ -30,6 +31,8 @@ BAD_LINES = [
     (post_line(1, platform="myspace").encode(), "unknown platform"),
     (post_line(1, id=True).encode(), "id must be a string"),
     (post_line(1, author=["a"]).encode(), "author must be a string or null"),
+    (post_line(1, created_at="0001-01-01T00:00:00+05:00").encode(), "is out of range"),
+    (post_line(1, created_at="9999-12-31T23:00:00-05:00").encode(), "is out of range"),
 ]
 
 
@@ -81,6 +84,62 @@ def test_follow_mode_waits_for_an_unfinished_last_line(tmp_path: Path) -> None:
     path.write_text(post_line(0) + "\n" + post_line(1) + "\n")  # the writer finished the line
     page = conn.fetch(page.cursor, limit=100)
     assert [p.id for p in page.posts] == ["1850000000000000001"]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_line() -> None:
+    item = parse_line(b"\xef\xbb\xbf" + post_line(1).encode(), source="s", line_no=4)
+    assert isinstance(item, Post) and item.text == "post number 1 about acme"
+
+
+@pytest.fixture
+def small_lines(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Lines longer than 300 bytes are oversized; the skip reads 7 bytes at a time."""
+    monkeypatch.setattr(replay, "MAX_LINE_BYTES", 300)
+    monkeypatch.setattr(replay, "RAW_PREFIX_BYTES", 40)
+    monkeypatch.setattr(replay, "_SKIP_CHUNK", 7)
+    return 300
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_an_oversized_line_is_skipped_and_its_length_reported(
+    tmp_path: Path, small_lines: int, newline: bytes
+) -> None:
+    long = post_line(1, text="y" * 500).encode()
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(newline.join([post_line(0).encode(), long, post_line(2).encode(), b""]))
+    page = ReplayConnector("s", {"path": str(path)}).fetch(None, limit=100)
+    assert [p.id for p in page.posts] == ["1850000000000000000", "1850000000000000002"]
+    [bad] = page.rejected
+    assert bad.position == "line 2"
+    assert f"line too long: {len(long)} bytes (limit {small_lines})" in bad.reason
+    assert bad.raw == long[:40].decode()
+    assert page.cursor == f"{path.stat().st_size}:3"
+
+
+def test_follow_mode_waits_for_an_unfinished_oversized_line(
+    tmp_path: Path, small_lines: int
+) -> None:
+    long = post_line(1, text="y" * 500)
+    path = tmp_path / "p.jsonl"
+    path.write_text(post_line(0) + "\n" + long[:400])
+    conn = ReplayConnector("s", {"path": str(path)})
+    page = conn.fetch(None, limit=100)
+    assert len(page.posts) == 1 and not page.rejected
+    path.write_text(post_line(0) + "\n" + long + "\n" + post_line(2) + "\n")
+    page = conn.fetch(page.cursor, limit=100)
+    assert [p.id for p in page.posts] == ["1850000000000000002"]
+    assert [r.position for r in page.rejected] == ["line 2"]
+
+
+def test_stdin_resumes_past_an_oversized_line(small_lines: int) -> None:
+    lines = [post_line(0), post_line(1, text="y" * 500), post_line(2), post_line(3)]
+    stream = io.BytesIO(("\n".join(lines) + "\n").encode())
+    first = ReplayConnector("s", {"path": "-", "follow": False}, stdin=stream).fetch(None, limit=2)
+    assert first.cursor is not None and first.cursor.endswith(":2")
+    stream.seek(0)  # a new process reading the same stream skips what the cursor covers
+    again = ReplayConnector("s", {"path": "-", "follow": False}, stdin=stream)
+    rest = again.fetch(first.cursor, limit=10)
+    assert [p.id for p in rest.posts] == ["1850000000000000002", "1850000000000000003"]
 
 
 def test_stdin_is_read_as_a_stream() -> None:
