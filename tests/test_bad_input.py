@@ -69,18 +69,27 @@ def _replay_stage(store: Store, path: Path) -> IngestStage:
 # -- NUL ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("field", ["text", "author", "lang"])
-def test_a_nul_from_x_quarantines_that_post_and_the_source_moves_on(
-    any_store: Store, server: LocalServer, field: str
+@pytest.mark.parametrize(
+    ("field", "char", "problem"),
+    [
+        ("text", "\x00", "text contains a NUL character"),
+        ("author", "\x00", "author contains a NUL character"),
+        ("lang", "\x00", "lang contains a NUL character"),
+        # JSON may carry a lone surrogate (\ud83d); no UTF-8 database can store it
+        ("text", "\ud83d", "text contains a lone surrogate"),
+    ],
+)
+def test_a_nul_or_lone_surrogate_from_x_is_quarantined_and_the_source_moves_on(
+    any_store: Store, server: LocalServer, field: str, char: str, problem: str
 ) -> None:
     clock = FakeClock()
     x = FakeX(clock.now)
     server.app = x
     good = [x.add() for _ in range(3)]
-    bad = x.add("acme \x00 broken" if field == "text" else "", author=(
-        "ev\x00il" if field == "author" else "jane_doe"))
+    bad = x.add(f"acme {char} broken" if field == "text" else "", author=(
+        f"ev{char}il" if field == "author" else "jane_doe"))
     if field == "lang":
-        x.tweets[int(bad)]["lang"] = "e\x00n"
+        x.tweets[int(bad)]["lang"] = f"e{char}n"
     source = TwitterConnector("x-acme", {"query": "acme"}, env=X_ENV, base_url=server.url,
                               sleep=clock.sleep, clock=clock.time)
     stage = IngestStage(any_store, source, watch=None, page_size=100)
@@ -89,8 +98,8 @@ def test_a_nul_from_x_quarantines_that_post_and_the_source_moves_on(
     assert _stored_ids(any_store) == set(good)
     [row] = _quarantine(any_store)
     assert row.position == f"twitter post {bad}"
-    assert f"{field} contains a NUL character" in row.reason
-    assert "\x00" not in row.raw and "\\u0000" in row.raw
+    assert problem in row.reason
+    assert char not in row.raw and f"\\u{ord(char):04x}" in row.raw
     state = _source(any_store)
     assert state.state != "backing_off" and state.detail is None
     # The cursor moved past the bad post: the next poll brings only what is new.

@@ -5,12 +5,14 @@ a NUL character (U+0000) in any string field, or dated outside `[ingest]`'s
 range, is quarantined with the reason, not stored (PostgreSQL text cannot hold
 NUL; SQLite could, but both stores behave the same). Quarantined records
 themselves are stored with any NUL written as the six characters `\\u0000`.
+Lone surrogates (which no UTF-8 database stores) are treated the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -105,6 +107,8 @@ _STRING_FIELDS = (
     "platform", "id", "text", "author", "in_reply_to", "conversation_id", "url", "lang"
 )
 _NUL = "\x00"
+#: what neither database can store in text: NUL (PostgreSQL) and lone surrogates (both)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _DEFAULT_ACCEPT = IngestConfig()
 #: quarantine.position is VARCHAR(200); a longer one would fail the whole page on PostgreSQL
 _POSITION_CHARS = 200
@@ -114,8 +118,11 @@ def post_problem(post: Post, *, earliest: datetime, latest: datetime) -> str | N
     """Why `post` must not be stored, or None when it may be."""
     for name in _STRING_FIELDS:
         value = getattr(post, name)
-        if value is not None and _NUL in value:
-            return f"{name} contains a NUL character (U+0000 at index {value.index(_NUL)})"
+        found = value and _UNSTORABLE.search(value)
+        if found:
+            char = found.group()
+            what = "a NUL character" if char == _NUL else "a lone surrogate (not UTF-8)"
+            return f"{name} contains {what} (U+{ord(char):04X} at index {found.start()})"
     created = post.created_at if post.created_at.tzinfo else post.created_at.replace(tzinfo=UTC)
     if not earliest <= created <= latest:
         return (
@@ -160,7 +167,8 @@ def set_aside_unstorable(
 
 
 def _printable(value: str) -> str:
-    return value.replace(_NUL, "\\u0000") if _NUL in value else value
+    """`value` with what cannot be stored written as `\\uXXXX` escapes."""
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
 
 
 def fingerprint(raw: str) -> str:
