@@ -59,9 +59,11 @@ def drafts(
     for col in ("id", "status", "post", "author", "draft", "flags", "by"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        text = r["approved_text"] or r["text"]
+        text = (r["approved_text"] or r["text"])[:140]
+        if r["status"] == "failed" and r["error"]:
+            text += f" [not posted: {r['error']}]"
         table.add_row(str(r["id"]), r["status"], f"{r['platform']}:{r['post_id']}",
-                      escape(r["author"] or ""), escape(text[:140]),
+                      escape(r["author"] or ""), escape(text),
                       ", ".join(f["code"] for f in r["flags"]), escape(r["decided_by"] or ""))
     console.print(table)
 

@@ -110,6 +110,8 @@ class QueueApp(App[None]):
         self.query_one("#counts", Static).update(
             f"pending [b]{counts.pending}[/]   approved today [b]{counts.approved_today}[/]   "
             f"rejected today [b]{counts.rejected_today}[/]"
+            + (f"   [b red]failed to post {counts.failed}[/] (socialbot drafts --status failed)"
+               if counts.failed else "")
         )
         item = self.item
         post, flags, draft = (self.query_one(f"#{n}", Static) for n in ("post", "flags", "draft"))

@@ -83,6 +83,9 @@ class Counts:
     pending: int
     approved_today: int
     rejected_today: int
+    #: approved drafts the poster gave up on (refused, or never confirmed): a person
+    #: must look at each (`socialbot drafts --status failed`)
+    failed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +303,8 @@ class ModerationQueue:
 
     # -- reading -----------------------------------------------------------------------
     def counts(self) -> Counts:
-        """Pending drafts now, and drafts approved / rejected since midnight UTC."""
+        """Pending drafts now, drafts approved / rejected since midnight UTC, and
+        approved drafts that failed to post."""
         midnight = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         with self.store.engine.connect() as conn:
             pending = conn.execute(
@@ -315,6 +319,10 @@ class ModerationQueue:
                     .group_by(DRAFTS.c.status)
                 ).all()
             )
+            failed = conn.execute(
+                select(func.count()).select_from(DRAFTS)
+                .where(DRAFTS.c.status == DraftStatus.FAILED)
+            ).scalar_one()
             # Drafts approved today that the poster has already taken count as approved too.
             sent = conn.execute(
                 select(func.count()).select_from(DRAFTS).where(
@@ -323,7 +331,7 @@ class ModerationQueue:
                 )
             ).scalar_one()
         return Counts(int(pending), int(decided.get("approved", 0)) + int(sent),
-                      int(decided.get("rejected", 0)))
+                      int(decided.get("rejected", 0)), int(failed))
 
     # -- helpers -----------------------------------------------------------------------
     def _ref_of(self, conn: Connection, draft_id: int) -> lifecycle.DraftRef:

@@ -8,6 +8,7 @@ and walks pending -> approved/rejected -> posting -> posted | dry-run | failed.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Table, Text
 from sqlmodel import Field, SQLModel
@@ -16,16 +17,20 @@ from socialbot.store.types import UTCDateTime, utcnow
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
+class DraftStatus(StrEnum):
+    """Where a draft is in its life (see `socialbot.store.lifecycle`); stored as the string."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    POSTING = "posting"
+    POSTED = "posted"
+    DRY_RUN = "dry-run"
+    FAILED = "failed"
+
+
 #: Every status a draft can have, in the order it usually moves through them.
-DRAFT_STATUSES: tuple[str, ...] = (
-    "pending",
-    "approved",
-    "rejected",
-    "posting",
-    "posted",
-    "dry-run",
-    "failed",
-)
+DRAFT_STATUSES: tuple[str, ...] = tuple(s.value for s in DraftStatus)
 
 
 class DraftDecisionRow(SQLModel, table=True):

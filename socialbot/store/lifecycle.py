@@ -25,29 +25,16 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, insert, or_, select, update
 
 from socialbot.store.dialect import insert_ignoring_conflicts
-from socialbot.store.drafts import DRAFTS
+from socialbot.store.drafts import DRAFTS, DraftStatus
 from socialbot.store.ingest import POSTS
 from socialbot.store.tables import AuditRow
 
 AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
-
-
-class DraftStatus(StrEnum):
-    """Where a draft is in its life; stored as the plain string."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    POSTING = "posting"
-    POSTED = "posted"
-    DRY_RUN = "dry-run"
-    FAILED = "failed"
 
 
 #: approvals the poster has taken, one way or another (counted as approved today)
