@@ -27,7 +27,7 @@ from socialbot.drafting.policy import brand_voice, decide
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store, lifecycle
 from socialbot.store.dialect import insert_ignoring_conflicts
-from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS
+from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS, DraftStatus
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import PREDICTIONS
 
@@ -204,7 +204,7 @@ class DraftStage(Stage):
         and resumes as moderators decide.
         """
         pending = conn.execute(
-            select(func.count()).select_from(DRAFTS).where(DRAFTS.c.status == "pending")
+            select(func.count()).select_from(DRAFTS).where(DRAFTS.c.status == DraftStatus.PENDING)
         ).scalar_one()
         in_flight = conn.execute(
             select(func.count())

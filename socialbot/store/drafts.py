@@ -76,7 +76,7 @@ class DraftRow(SQLModel, table=True):
     watch: str | None = Field(default=None, max_length=100)
     platform: str = Field(max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=DraftStatus.PENDING.value, max_length=16)
     #: JSON list of {"code", "reason"} from the guardrails; "[]" when the draft passed
     flags: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     attempts: int = 1
