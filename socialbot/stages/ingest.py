@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
+import secrets
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select, update
 
 from connectors.base import (
     Connector,
@@ -25,7 +28,9 @@ from socialbot.store import Store
 from socialbot.store.ingest import (
     POSTS,
     SOURCES,
+    LeaseLost,
     PageWritten,
+    ensure_source,
     read_cursor,
     set_source_state,
     write_page,
@@ -35,6 +40,38 @@ logger = logging.getLogger(__name__)
 
 #: longest pause after repeated transient failures; the daemon never gives up
 MAX_BACKOFF = timedelta(minutes=15)
+#: how long a worker holds a source for one fetch and write: longer than a slow fetch
+#: with its retries; a dead worker's source waits this long before another takes it
+SOURCE_LEASE = timedelta(minutes=5)
+
+
+def worker_name() -> str:
+    """Who holds a lease, readable in `status`: host, process, and a tag per stage."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def holder_is_gone(holder: str) -> bool:
+    """True if `holder` was a worker process on this machine that no longer runs.
+
+    A daemon killed mid-fetch and restarted then goes on at once instead of
+    waiting out its old lease; a holder on another machine can only lapse.
+    """
+    parts = holder.rsplit(":", 2)
+    if os.name != "posix" or len(parts) != 3 or parts[0] != socket.gethostname():
+        return False  # (on Windows os.kill would terminate the process, not probe it)
+    try:
+        pid = int(parts[1])
+    except ValueError:
+        return False
+    if pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
 
 
 @dataclass
@@ -66,6 +103,11 @@ class IngestStage(Stage):
     platform gave, transient errors back off exponentially with jitter, and a
     credential problem stops this source (with the reason in `status`) while
     every other source and stage goes on.
+
+    Workers (processes, machines) running the same source share it: each batch
+    first takes the source's lease, and a worker that finds it held fetches
+    nothing, so each page is read (and, on X, paid for) once. The page is
+    written only while the lease is still ours, which releases it.
     """
 
     kind = "ingest"
@@ -79,6 +121,8 @@ class IngestStage(Stage):
         page_size: int,
         clock: Clock | None = None,
         wall_clock: Clock | None = None,
+        worker: str | None = None,
+        lease: timedelta = SOURCE_LEASE,
     ) -> None:
         self.store = store
         self.connector = connector
@@ -87,6 +131,8 @@ class IngestStage(Stage):
         self.page_size = page_size
         self.clock = clock  # stream clock during replay: advanced to the newest post
         self.wall = wall_clock or WallClock()  # back-off is about real time, always
+        self.worker = worker or worker_name()
+        self.lease = lease
         self.totals = IngestTotals()
         self._failures = 0
 
@@ -95,19 +141,34 @@ class IngestStage(Stage):
         return self.connector.name
 
     def run_batch(self) -> int:
-        with self.store.reading() as conn:
+        with self.store.reading() as conn:  # cheap look first: no write lock to find it busy
             if not self._may_fetch(conn):
                 return 0
-            cursor = read_cursor(conn, self.source)
+        claimed, cursor = self._claim()
+        if not claimed:
+            return 0
         try:
             page = self.connector.fetch(cursor, limit=self.page_size)
         except Exception as exc:  # every failure is recorded, none ends the daemon
             self._record_failure(exc)
             return 0
-        with self.store.transaction() as conn:
-            written = write_page(
-                conn, page, source=self.source, kind=self.connector.kind, watch=self.watch
+        try:
+            with self.store.transaction() as conn:
+                written = write_page(
+                    conn,
+                    page,
+                    source=self.source,
+                    kind=self.connector.kind,
+                    watch=self.watch,
+                    now=self.wall.now(),
+                    holder=self.worker,
+                )
+        except LeaseLost:
+            logger.warning(
+                "source %s: lease lapsed during the fetch; page dropped, its holder reads it",
+                self.source,
             )
+            return 0
         self._failures = 0
         self.totals.add(written)
         if isinstance(self.clock, StreamClock) and page.posts:
@@ -125,13 +186,66 @@ class IngestStage(Stage):
 
     def _may_fetch(self, conn: Connection) -> bool:
         row = conn.execute(
-            select(SOURCES.c.state, SOURCES.c.retry_at).where(SOURCES.c.name == self.source)
+            select(
+                SOURCES.c.state, SOURCES.c.retry_at, SOURCES.c.held_by, SOURCES.c.held_until
+            ).where(SOURCES.c.name == self.source)
         ).first()
         if row is None:
             return True
+        now = self.wall.now()
         if row.state == "stopped":
             return False
-        return not (row.state == "backing_off" and row.retry_at and row.retry_at > self.wall.now())
+        if (
+            row.held_by not in (None, self.worker)
+            and row.held_until
+            and row.held_until > now
+            and not holder_is_gone(row.held_by)
+        ):
+            return False
+        return not (row.state == "backing_off" and row.retry_at and row.retry_at > now)
+
+    def _claim(self) -> tuple[bool, str | None]:
+        """Take the source's lease with a guarded UPDATE; on success, the cursor to fetch from.
+
+        The guard repeats `_may_fetch`'s conditions, so of two workers that both
+        looked and found the source free, only the first to update holds it.
+        """
+        now = self.wall.now()
+        with self.store.transaction() as conn:
+            ensure_source(conn, self.source, self.connector.kind)
+            # on PostgreSQL, a row locked by a worker claiming or writing this source
+            # right now is left to it instead of queueing on the lock (SQLite's writers
+            # are serialised by BEGIN IMMEDIATE already)
+            row = conn.execute(
+                select(SOURCES.c.held_by)
+                .where(SOURCES.c.name == self.source)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if row is None:
+                return False, None
+            gone = row.held_by if row.held_by and holder_is_gone(row.held_by) else None
+            taken = conn.execute(
+                update(SOURCES)
+                .where(
+                    SOURCES.c.name == self.source,
+                    SOURCES.c.state != "stopped",
+                    or_(
+                        SOURCES.c.state != "backing_off",
+                        SOURCES.c.retry_at.is_(None),
+                        SOURCES.c.retry_at <= now,
+                    ),
+                    or_(
+                        SOURCES.c.held_by.is_(None),
+                        SOURCES.c.held_by == self.worker,
+                        SOURCES.c.held_until <= now,
+                        SOURCES.c.held_by == gone,
+                    ),
+                )
+                .values(held_by=self.worker, held_until=now + self.lease)
+            ).rowcount
+            if taken != 1:
+                return False, None
+            return True, read_cursor(conn, self.source)
 
     def _record_failure(self, exc: Exception) -> None:
         now = self.wall.now()
@@ -160,7 +274,13 @@ class IngestStage(Stage):
         self._set_state("backing_off", detail, now + timedelta(seconds=delay))
 
     def _set_state(self, state: str, detail: str | None, retry_at: datetime | None) -> None:
+        """Record the source's health and release our lease, unless another worker took it."""
         with self.store.transaction() as conn:
+            holder = conn.execute(
+                select(SOURCES.c.held_by).where(SOURCES.c.name == self.source).with_for_update()
+            ).scalar_one_or_none()
+            if holder != self.worker:  # the new holder's view of the source is the newer one
+                return
             set_source_state(
                 conn,
                 self.source,
@@ -168,6 +288,11 @@ class IngestStage(Stage):
                 state=state,
                 detail=detail,
                 retry_at=retry_at,
+            )
+            conn.execute(
+                update(SOURCES)
+                .where(SOURCES.c.name == self.source, SOURCES.c.held_by == self.worker)
+                .values(held_by=None, held_until=None)
             )
 
     def progress(self, conn: Connection) -> dict[str, int]:
