@@ -11,10 +11,12 @@ from socialbot.stages.base import Stage
 from socialbot.store import Store
 from socialbot.store.ingest import POSTS, QUARANTINE, SOURCES
 from socialbot.store.jobs import JOB_RUNS
+from socialbot.store.types import utcnow
 
 
 def gather_status(store: Store, stages: Sequence[Stage] = ()) -> dict[str, Any]:
     """A JSON-ready snapshot of the store and the configured stages."""
+    now = utcnow()
     with store.engine.connect() as conn:
         by_platform: dict[str, int] = dict(
             conn.execute(select(POSTS.c.platform, func.count()).group_by(POSTS.c.platform)).all()
@@ -34,6 +36,11 @@ def gather_status(store: Store, stages: Sequence[Stage] = ()) -> dict[str, Any]:
                 "posts_stored": r.posts_stored,
                 "quarantined": r.rejected,
                 "updated_at": r.updated_at.isoformat(),
+                # the ingest worker fetching it; a lapsed lease means that worker died
+                # mid-fetch and the next worker to look takes the source over
+                "held_by": r.held_by,
+                "held_until": r.held_until.isoformat() if r.held_until else None,
+                "lease_lapsed": bool(r.held_by and r.held_until and r.held_until <= now),
             }
             for r in conn.execute(select(SOURCES).order_by(SOURCES.c.name))
         ]

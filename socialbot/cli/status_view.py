@@ -34,7 +34,7 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
 
     if s["sources"]:
         sources = Table(title="sources")
-        for col in ("source", "kind", "state", "posts", "quarantined", "detail"):
+        for col in ("source", "kind", "state", "posts", "quarantined", "fetching", "detail"):
             sources.add_column(col, overflow="fold")
         for r in s["sources"]:
             style = _STATE_STYLE.get(r["state"], "")
@@ -45,6 +45,7 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
                 f"[{style}]{state}[/]",
                 str(r["posts_stored"]),
                 str(r["quarantined"]),
+                escape(r.get("held_by") or "") + (" (lapsed)" if r.get("lease_lapsed") else ""),
                 escape(r["detail"] or ""),
             )
         console.print(sources)
