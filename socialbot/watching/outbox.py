@@ -40,7 +40,8 @@ class Delivery:
 
     @property
     def delivery_id(self) -> str:
-        """Stable across retries: receivers may use it to drop duplicates."""
+        """Stable across retries: the idempotency key receivers drop duplicates by
+        (webhook `Idempotency-Key` and `X-Socialbot-Delivery`, e-mail Message-ID)."""
         return f"alert-{self.alert_id}-r{self.revision}-{self.channel}"
 
 

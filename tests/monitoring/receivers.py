@@ -20,12 +20,18 @@ from typing import Any
 @dataclass
 class Webhook:
     """What the receiver saw. The first `hold_first` requests hang until released,
-    the next `fail_first` get HTTP 500."""
+    the next `fail_first` get HTTP 500. With `dedupe`, a request whose
+    Idempotency-Key was already accepted is answered 200 and not accepted again,
+    as the README tells receivers to do."""
 
     fail_first: int = 0
     hold_first: int = 0
+    dedupe: bool = False
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: The Idempotency-Key header of each request, in arrival order ("" if absent).
+    keys: list[str] = field(default_factory=list)
     accepted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    accepted_keys: set[str] = field(default_factory=set)
     holding: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     url: str = ""
@@ -33,15 +39,19 @@ class Webhook:
 
 
 @contextmanager
-def webhook_receiver(**options: int) -> Iterator[Webhook]:
-    hook = Webhook(**options)
+def webhook_receiver(
+    *, fail_first: int = 0, hold_first: int = 0, dedupe: bool = False
+) -> Iterator[Webhook]:
+    hook = Webhook(fail_first=fail_first, hold_first=hold_first, dedupe=dedupe)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             delivery = self.headers.get("X-Socialbot-Delivery", "")
+            key = self.headers.get("Idempotency-Key", "")
             with hook.lock:
                 hook.requests.append((delivery, body))
+                hook.keys.append(key)
                 n = len(hook.requests)
             if n <= hook.hold_first:  # the sender dies while we "process" the request
                 hook.holding.set()
@@ -53,7 +63,9 @@ def webhook_receiver(**options: int) -> Iterator[Webhook]:
                 self.end_headers()
                 return
             with hook.lock:
-                hook.accepted.append((delivery, body))
+                if not (hook.dedupe and key in hook.accepted_keys):
+                    hook.accepted.append((delivery, body))
+                    hook.accepted_keys.add(key)
             self.send_response(200)
             self.send_header("Content-Length", "2")
             self.end_headers()

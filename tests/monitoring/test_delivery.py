@@ -223,6 +223,71 @@ def test_a_worker_killed_mid_delivery_delivers_once_after_restart(
     assert (row.status, row.attempts) == ("sent", 2)
 
 
+KILLED_AFTER_SEND = (
+    "import os, sys; from socialbot.store import Store; from sqlalchemy import create_engine\n"
+    "from socialbot.config import AlertsConfig, EmailChannelConfig\n"
+    "import socialbot.stages.deliver as deliver\n"
+    "from socialbot.watching.channels.email import EmailChannel\n"
+    "from socialbot.watching.channels.webhook import WebhookChannel\n"
+    "def killed(*args, **kwargs): os._exit(9)  # the receiver has it; the outbox never hears\n"
+    "deliver.mark_sent = killed\n"
+    "kind, target = sys.argv[2], sys.argv[3]\n"
+    "channel = (WebhookChannel('out', target) if kind == 'webhook' else EmailChannel("
+    "EmailChannelConfig(name='out', kind='email', host='127.0.0.1', port=int(target), "
+    "security='none', sender='alerts@example.com', to=['team@example.com'])))\n"
+    "deliver.DeliverStage(Store(create_engine(sys.argv[1])), [channel], "
+    "settings=AlertsConfig(lease=120)).run_batch()\n"
+)
+
+
+def _killed_between_send_and_mark_sent(store: Store, kind: str, target: str) -> None:
+    """Deliver in a worker process that dies after the send, before `mark_sent`."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    worker = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_SEND, url, kind, target],
+        cwd=Path(__file__).resolve().parents[2], timeout=120, check=False,
+    )
+    assert worker.returncode == 9
+    (row,) = _outbox(store)
+    assert row.status == "sending" and row.attempts == 1
+
+
+def _resend_after_the_lease(store: Store, channel: WebhookChannel | EmailChannel) -> None:
+    restarted = FakeClock(datetime.now(timezone.utc) + timedelta(seconds=121))
+    stage = DeliverStage(store, [channel], settings=SETTINGS, clock=restarted)
+    assert stage.run_batch() == 1
+    (row,) = _outbox(store)
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_a_webhook_resent_after_a_kill_carries_the_same_idempotency_key(store: Store) -> None:
+    make_alert(store, ["out"])
+    with webhook_receiver(dedupe=True) as hook:
+        _killed_between_send_and_mark_sent(store, "webhook", hook.url)
+        assert len(hook.accepted) == 1  # the first POST did arrive
+        _resend_after_the_lease(store, WebhookChannel("out", hook.url))
+    # At least once: the alert was POSTed twice, both times under one key...
+    assert hook.keys == ["alert-1-r1-out", "alert-1-r1-out"]
+    assert [d for d, _ in hook.requests] == hook.keys
+    assert hook.requests[0][1] == hook.requests[1][1]
+    # ...so a receiver that remembers keys it has handled acts on it once.
+    assert len(hook.accepted) == 1
+
+
+def test_an_email_resent_after_a_kill_carries_the_same_message_id(store: Store) -> None:
+    make_alert(store, ["out"])
+    with smtp_server() as box:
+        _killed_between_send_and_mark_sent(store, "email", str(box.port))
+        assert len(box.messages) == 1
+        cfg = EmailChannelConfig(name="out", kind="email", host="127.0.0.1", port=box.port,
+                                 security="none", sender="alerts@example.com",
+                                 to=["team@example.com"])
+        _resend_after_the_lease(store, EmailChannel(cfg))
+    first, again = box.messages
+    assert first["Message-ID"] == again["Message-ID"] == "<alert-1-r1-out@socialbot>"
+    assert first["Subject"] == again["Subject"]
+
+
 def test_the_same_revision_is_never_queued_twice(any_store: Store) -> None:
     alert_id = make_alert(any_store, ["a", "b"])
     with any_store.transaction() as conn:

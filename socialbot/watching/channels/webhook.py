@@ -43,7 +43,11 @@ def slack_body(alert: dict[str, Any]) -> dict[str, Any]:
 
 
 class WebhookChannel:
-    """POSTs JSON; any non-2xx answer or network error is a DeliveryError (retried)."""
+    """POSTs JSON; any non-2xx answer or network error is a DeliveryError (retried).
+
+    Delivery is at least once: a retry carries the same `Idempotency-Key` (and
+    `X-Socialbot-Delivery`) header, the delivery id, for the receiver to dedupe on.
+    """
 
     def __init__(self, name: str, url: str, *, format: str = "json", timeout: float = 10.0) -> None:
         self.name = name
@@ -66,6 +70,9 @@ class WebhookChannel:
                 "Content-Type": "application/json",
                 "User-Agent": "socialbot-alerts",
                 "X-Socialbot-Delivery": delivery.delivery_id,
+                # The same value under the standard name, so a receiver's ordinary
+                # idempotency handling drops the duplicate an at-least-once retry sends.
+                "Idempotency-Key": delivery.delivery_id,
             },
         )
         try:
