@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from connectors.base import ConnectorError, RateLimited, SourceStopped, TransientError
@@ -31,6 +32,7 @@ def build_reddit(creds: Mapping[str, str], *, session: Any, timeout: float,
     session.mount("http://", adapter)
     session.hooks["response"].append(on_response)
     settings: dict[str, Any] = {
+        "requestor_class": single_send_requestor(),
         "client_id": creds["REDDIT_CLIENT_ID"],
         "client_secret": creds["REDDIT_CLIENT_SECRET"],
         "user_agent": creds["REDDIT_USER_AGENT"],
@@ -43,6 +45,48 @@ def build_reddit(creds: Mapping[str, str], *, session: Any, timeout: float,
     if base_url:
         settings.update(oauth_url=base_url.rstrip("/"), reddit_url=base_url.rstrip("/"))
     return praw.Reddit(**settings)
+
+
+class NotResent(Exception):
+    """Why prawcore was not let to re-send a write: the first one may have been acted on."""
+
+
+@cache
+def single_send_requestor() -> type[Any]:
+    """A prawcore Requestor that lets prawcore send an API write (POST, ...) only once.
+
+    prawcore's Session re-sends any request answered 5xx or whose connection
+    dropped, whatever its method, and has no switch for it; a comment Reddit
+    stored before failing would be posted twice. Through this Requestor a write's
+    5xx comes back as ServerError and a dropped connection as a RequestException
+    prawcore does not retry, so the caller decides (a reply is never retried: the
+    poster looks it up with `find_own_reply`). Reads and token requests keep
+    prawcore's retries. praw takes it as `Reddit(requestor_class=...)`.
+    """
+    from prawcore import RequestException, Requestor, ServerError
+    from prawcore.const import ACCESS_TOKEN_PATH
+    from prawcore.sessions import Session
+
+    class SingleSendRequestor(Requestor):
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            method = str(kwargs.get("method") or (args[0] if args else "GET")).upper()
+            url = str(kwargs.get("url") or (args[1] if len(args) > 1 else ""))
+            if method in ("GET", "HEAD", "OPTIONS") or url.split("?")[0].endswith(
+                ACCESS_TOKEN_PATH
+            ):
+                return super().request(*args, **kwargs)
+            try:
+                response = super().request(*args, **kwargs)
+            except RequestException as exc:
+                raise RequestException(
+                    NotResent(f"{method} not re-sent after {exc.original_exception!r}"),
+                    exc.request_args, exc.request_kwargs,
+                ) from exc.original_exception
+            if response.status_code in Session.RETRY_STATUSES:
+                raise ServerError(response)
+            return response
+
+    return SingleSendRequestor
 
 
 def _wait_seconds(message: str) -> float:
