@@ -39,6 +39,8 @@ class FakeReddit:
         self.requests: list[Request] = []
         self.faults: deque[Response] = deque()
         self.token_faults: deque[Response] = deque()
+        # answered instead of success after a comment was stored: Reddit acted, then failed
+        self.after_comment: deque[Response] = deque()
         self.fault_rate, self.rng = 0.0, random.Random(11)
         self.fault_choices: list[Response] = []
         self.served: list[str] = []
@@ -101,6 +103,8 @@ class FakeReddit:
         if path == "/api/comment" and request.method == "POST":
             form = request.form()
             name = self.comment(form["thing_id"], form["text"], author="brandbot")
+            if self.after_comment:
+                return self.after_comment.popleft()
             return Response(200, {"json": {"errors": [], "data": {"things": [self.items[name]]}}})
         return Response(404, {"message": "Not Found", "error": 404})
 

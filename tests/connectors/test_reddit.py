@@ -200,6 +200,26 @@ def test_reply_to_submission_and_comment_then_find_it(rd, make) -> None:
     assert again.find_own_reply(Reply(3, "reddit", sub, "Sorry about that.")) is None
 
 
+@pytest.mark.parametrize("answer", [
+    Response(500, b"oops"), Response(502, b"<html>bad gateway</html>"),
+    Response(503, b"busy"), Response(504, b"timeout"),
+    Response(200, {}, delay=1.0),  # the answer never comes back in time
+], ids=["500", "502", "503", "504", "read-timeout"])
+def test_a_reply_reddit_stored_then_failed_is_sent_once_and_found(rd, make, answer) -> None:
+    """prawcore re-sends on 5xx and timeouts by itself; a reply must not be re-sent."""
+    sub = rd.submission()
+    rd.after_comment.append(answer)
+    source = make(timeout=0.3)
+    reply = Reply(1, "reddit", sub, "Thanks for the report!")
+    with pytest.raises(TransientError):
+        source.reply(reply)
+    posted = [r for r in rd.requests if r.path.startswith("/api/comment")]
+    ours = [n for n, item in rd.items.items() if item["data"].get("author") == "brandbot"]
+    assert len(posted) == 1 and len(ours) == 1
+    rd.faults.append(Response(503, b"busy"))  # reads keep prawcore's retries
+    assert source.find_own_reply(reply) == ours[0]
+
+
 def test_reply_needs_the_account_variables(rd, make) -> None:
     sub = rd.submission()
     env = {k: v for k, v in ENV.items() if k != "REDDIT_PASSWORD"}
