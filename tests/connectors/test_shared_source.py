@@ -134,6 +134,8 @@ def test_two_workers_draining_at_once_read_each_page_once(
     assert len(stored) == len(set(stored)) == 1000 and set(stored) == set(ids)
     # every tweet went out of the fake X once: no page was read (paid for) twice
     assert len(x.served_ids) == len(set(x.served_ids)) == 1000
+    first_pass = [r for r in _searches(x) if "since_id" not in r.query]
+    assert len(first_pass) == 10  # ten pages of 100, each asked for once
     assert sum(handled.values()) == 1000
     assert _source(any_store).posts_stored == 1000
 
