@@ -1,22 +1,28 @@
 """The post classifier: sentiment and few-shot topics for many posts, fast.
 
-Texts are tokenised once, sorted by length, padded per batch to that batch's
-longest text and run under `torch.inference_mode`; results come back in input
-order, and a text's prediction does not depend on which batch it landed in.
+Texts are tokenised once, sorted by length, batched with texts padded to the
+same width (a multiple of 8 tokens) and run under `torch.inference_mode`; results
+come back in input order, and a text's prediction does not depend on which batch
+it landed in, to the last bit with int8 (so a backtest gives one answer).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import overload
 
 import torch
 
 from models.artefact import PACKAGED_ENCODER, ArtefactError
-from models.encoders import AdaptedEncoder, SequenceClassifierEncoder, quantize_int8
+from models.encoders import (
+    INT8_SCHEME,
+    AdaptedEncoder,
+    SequenceClassifierEncoder,
+    quantize_int8,
+)
 from models.heads import pad_right
 from models.text import normalise_text
 from models.topics import TopicIndex, assign_topics, build_index
@@ -28,6 +34,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = Path(__file__).with_name("sentiment-minilm")
 DEFAULT_TOPIC_THRESHOLD = 0.35
 MAX_TOKENS = 128
+#: Texts are padded to a multiple of this many tokens (see `PostClassifier._batches`).
+PAD_MULTIPLE = 8
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -55,7 +63,7 @@ class PostClassifier:
         self.topic_threshold = topic_threshold
         self.max_topics = max_topics
         self.max_tokens = max_tokens
-        self.version = backend.version + ("+int8" if quantized else "")
+        self.version = backend.version + (f"+{INT8_SCHEME}" if quantized else "")
         self._topic_cache: dict[tuple[Topic, ...], TopicIndex] = {}
         # GPUs get half-precision weights; bf16 keeps fp32's range where supported.
         self.dtype = torch.float32
@@ -147,6 +155,11 @@ class PostClassifier:
             for b, row, topics_for in zip(best, rows, assigned, strict=True)
         ]
 
+    def probabilities(self, texts: list[str], *, batch_size: int = 64) -> torch.Tensor:
+        """Unrounded sentiment probabilities, one row per text in input order, columns
+        in `SENTIMENTS` order; a row does not depend on the other texts or `batch_size`."""
+        return self._run(texts, batch_size=batch_size, sentiment=True)[0]
+
     def embed(self, texts: list[str], *, batch_size: int = 64) -> torch.Tensor:
         """Normalised topic-space embeddings of `texts`, in input order."""
         return self._run(texts, batch_size=batch_size, sentiment=False)[1]
@@ -170,8 +183,7 @@ class PostClassifier:
         probs = torch.zeros((len(texts), len(SENTIMENTS)))
         embeddings: torch.Tensor | None = None
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                chunk = order[start : start + batch_size]
+            for chunk in self._batches(order, [len(r) for r in ids], batch_size):
                 batch_ids, mask = self._pad([ids[i] for i in chunk], tokenizer.pad_token_id)
                 if sentiment:
                     p, e = backend(batch_ids, mask, [clean[i] for i in chunk], self._pad)
@@ -184,12 +196,41 @@ class PostClassifier:
         assert embeddings is not None
         return probs, embeddings
 
+    def _batches(
+        self, order: list[int], lengths: list[int], batch_size: int
+    ) -> Iterator[list[int]]:
+        """Chunks of `order` (sorted by length) whose texts share one padded width.
+
+        A text is always padded to the same width, its length rounded up to
+        `PAD_MULTIPLE`, never to its batch's longest: attention over a different
+        number of padding positions changes the float rounding, and int8
+        quantisation can turn that last-bit difference into a visibly different
+        probability.
+        """
+        chunk: list[int] = []
+        for i in order:
+            if chunk and (len(chunk) == batch_size
+                          or _padded(lengths[i]) != _padded(lengths[chunk[0]])):
+                yield chunk
+                chunk = []
+            chunk.append(i)
+        if chunk:
+            yield chunk
+
     def _pad(self, rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
         ids, mask = pad_right(rows, pad_id)
+        extra = _padded(ids.shape[1]) - ids.shape[1]
+        if extra:
+            ids = torch.nn.functional.pad(ids, (0, extra), value=pad_id)
+            mask = torch.nn.functional.pad(mask, (0, extra))
         if self.device.type == "cuda":
             return (ids.pin_memory().to(self.device, non_blocking=True),
                     mask.pin_memory().to(self.device, non_blocking=True))
         return ids, mask
+
+
+def _padded(length: int) -> int:
+    return -(-length // PAD_MULTIPLE) * PAD_MULTIPLE
 
 
 def load_classifier(

@@ -51,16 +51,69 @@ def load_pretrained(cls: type, folder: str, **kwargs: object) -> Any:
             hf_logging.enable_progress_bar()
 
 
-def quantize_int8(module: nn.Module) -> nn.Module:
-    """Dynamic int8 quantisation of every Linear (CPU only)."""
-    from torch.ao.quantization import quantize_dynamic
+#: Names the int8 scheme in a quantised classifier's version string: predictions are
+#: stored per model version, and a scheme that changes answers must change it.
+INT8_SCHEME = "int8row"
 
-    with warnings.catch_warnings():
-        # torch >= 2.10 deprecates eager dynamic quantisation in favour of torchao, which
-        # is not a dependency here; the eager path still works and is what we measured.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
-        return quantize_dynamic(module, {nn.Linear}, dtype=torch.qint8)
+
+class RowInt8Linear(nn.Module):
+    """A Linear in int8 whose activation range is chosen per row (token), not per tensor.
+
+    Torch's dynamic quantisation scales the whole input tensor by its min/max, so a
+    post's answer moved with the rest of its batch, padding included. Here each row
+    is mapped onto [-1, 1] by its own min and max and rounded to int8; weights are
+    int8 per output channel; `torch._int_mm` multiplies them exactly in int32. So a
+    row's output depends on that row alone, and each row uses its full 8-bit range.
+    """
+
+    qweight: torch.Tensor
+    scales: torch.Tensor
+    row_sums: torch.Tensor
+    bias: torch.Tensor
+
+    def __init__(self, linear: nn.Linear) -> None:
+        super().__init__()
+        weight = linear.weight.detach().float()
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        scales = (weight.abs().amax(1) / 127).clamp(min=1e-12)
+        qweight = (weight / scales[:, None]).round().clamp(-127, 127)
+        self.register_buffer("qweight", qweight.to(torch.int8))
+        self.register_buffer("scales", scales)
+        bias = linear.bias.detach().float() if linear.bias is not None else None
+        # x = mid + half * unit, so W x + b = half * (W unit) + mid * (W 1) + b.
+        self.register_buffer("row_sums", (qweight * scales[:, None]).sum(1))
+        self.register_buffer("bias", bias if bias is not None else torch.zeros_like(scales))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape
+        x = x.reshape(-1, shape[-1]).float()
+        high, low = x.amax(-1, keepdim=True), x.amin(-1, keepdim=True)
+        mid = (high + low) * 0.5
+        half = ((high - low) * 0.5).clamp_(min=1e-12)
+        step = 127 / half
+        # (x - mid) * 127 / half lies in [-127, 127]: round it to int8 in one pass.
+        unit = torch.addcmul(-mid * step, x, step).round_().to(torch.int8)
+        # Elementwise from here on (no BLAS call whose blocking depends on the row count).
+        y = torch._int_mm(unit, self.qweight.t()) * self.scales
+        y.mul_(half / 127).add_(torch.addcmul(self.bias, mid, self.row_sums))
+        return y.reshape(*shape[:-1], self.out_features)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+def quantize_int8(module: nn.Module) -> nn.Module:
+    """Replace every Linear in `module` by a `RowInt8Linear` (CPU only), in place.
+
+    A row's output depends only on that row, so a post's prediction does not
+    depend on the batch it is classified in (see issue 11).
+    """
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Linear):
+            setattr(module, name, RowInt8Linear(child))
+        else:
+            quantize_int8(child)
+    return module
 
 
 def mean_embedding(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -74,9 +74,39 @@ def test_int8_quantisation_keeps_predictions_close(tiny_artefact: Path) -> None:
     quantized = load_classifier(tiny_artefact, quantize=True)
     texts = [r.text for r in toy_rows(30, seed=7)]
     a, b = plain.predict_batch(texts), quantized.predict_batch(texts)
-    assert quantized.version == "tiny-test+int8"
+    assert quantized.version == "tiny-test+int8row"
     agree = sum(x.sentiment == y.sentiment for x, y in zip(a, b, strict=True))
     assert agree >= 27
+
+
+def batch_settings(texts: list[str], filler: list[str]) -> list[tuple[list[str], int]]:
+    """`texts` classified alone, among longer and shorter posts, reordered, in batches of
+    several sizes: (texts to classify, batch size); `texts` are all among each list."""
+    mixed = filler[: len(filler) // 2] + texts + filler[len(filler) // 2 :]
+    shuffled = mixed[:]
+    random.Random(11).shuffle(shuffled)
+    return [(mixed, 64), (mixed, 3), (shuffled, 7), (shuffled[::-1], 1), (texts[::-1], 2)]
+
+
+def assert_same_wherever_batched(classifier: PostClassifier, texts: list[str],
+                                 filler: list[str]) -> None:
+    alone = {t: classifier.probabilities([t])[0] for t in texts}
+    for batch, batch_size in batch_settings(texts, filler):
+        probs = classifier.probabilities(batch, batch_size=batch_size)
+        for text, row in zip(batch, probs, strict=True):
+            if text in alone:
+                assert int(row.argmax()) == int(alone[text].argmax()), (text, batch_size)
+                assert float((row - alone[text]).abs().max()) <= 1e-6, (text, batch_size)
+
+
+@pytest.mark.parametrize("quantize", [False, True])
+def test_a_posts_sentiment_does_not_depend_on_its_batch(
+    tiny_artefact: Path, quantize: bool
+) -> None:
+    classifier = load_classifier(tiny_artefact, quantize=quantize)
+    texts = [r.text for r in toy_rows(12, seed=9)]
+    filler = ["ok", "love it", "awful " * 60, "the train report on tuesday " * 9, "hate"]
+    assert_same_wherever_batched(classifier, texts, filler)
 
 
 def test_swapped_hf_model_needs_a_label_mapping(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from models.classifier import DEFAULT_MODEL, load_classifier
 from socialbot.config import load_config
+from tests.models.test_classifier import assert_same_wherever_batched
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -31,3 +33,15 @@ def test_courier_complaint_is_negative_delivery_on_the_demo_watch(quantize: bool
     assert praise.sentiment == "positive"
     chat = classifier.predict("what a lovely sunset tonight", topics)
     assert [t.name for t in chat.topics] == ["other"]
+
+
+@pytest.mark.parametrize("quantize", [False, True])
+def test_a_posts_sentiment_does_not_depend_on_its_batch(quantize: bool) -> None:
+    # Issue 11: int8 picked its activation scale per batch, so a backtest's labels
+    # moved with the batch size. The demo stream's posts, alone and among others.
+    lines = (REPO / "socialbot" / "data" / "demo_stream.jsonl").read_text().splitlines()
+    posts = [json.loads(line)["text"] for line in lines[:400:10]]
+    texts, filler = posts[:12], posts[12:]
+    filler += ["ok", "the courier never came and nobody answers the phone, " * 12]
+    classifier = load_classifier(quantize=quantize, num_threads=2)
+    assert_same_wherever_batched(classifier, texts, filler)
