@@ -73,9 +73,8 @@ def replay_file(
             conn.execute(delete(SOURCES).where(SOURCES.c.name == name))
     clock = StreamClock()
     connector = ReplayConnector(name, {"path": path, "follow": False}, stdin=stdin)
-    ingest = IngestStage(
-        store, connector, watch=watch, page_size=config.daemon.page_size, clock=clock
-    )
+    ingest = IngestStage(store, connector, watch=watch, page_size=config.daemon.page_size,
+                         clock=clock, accept=config.ingest)
     ctx = StageContext(config=config, store=store, clock=clock, stop=stop)
     later = build_stages(ctx, exclude={"ingest", *exclude}) if downstream else []
     summary = ReplaySummary(source=name, stages={s.name: 0 for s in later})

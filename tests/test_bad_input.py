@@ -193,6 +193,37 @@ def test_dates_outside_the_range_are_quarantined_and_monitoring_still_works(
     assert "2026-11-02 00:00 to 2026-11-09 00:00 UTC" in page
 
 
+@pytest.mark.parametrize("path", ["daemon", "replay"])
+def test_the_configured_date_range_is_what_ingest_applies(tmp_path: Path, path: str) -> None:
+    from socialbot.replay import replay_file
+    from socialbot.stages.base import StageContext
+    from socialbot.stages.ingest import build_ingest_stages
+    from socialbot.store import open_store
+    from tests.conftest import make_config
+
+    lines = DEMO.read_bytes().splitlines()[::4]
+    early = sum(1 for line in lines if json.loads(line)["created_at"] < "2026-11-05")
+    assert 0 < early < len(lines)
+    stream = write_jsonl(tmp_path / "part.jsonl", list(lines))
+    config = make_config(tmp_path, ingest={"earliest_post": "2026-11-05"}, source=[
+        {"name": "file", "kind": "replay", "path": str(stream), "follow": False}])
+    store = open_store(config)
+    try:
+        if path == "daemon":
+            [stage] = build_ingest_stages(StageContext(config=config, store=store))
+            while stage.run_batch():
+                pass
+            stage.close()
+        else:
+            replay_file(config, store, str(stream), downstream=False)
+        rows = _quarantine(store)
+        assert len(_stored_ids(store)) == len(lines) - early
+    finally:
+        store.dispose()
+    assert len(rows) == early
+    assert all("2026-11-05T00:00:00+00:00 to" in r.reason for r in rows)
+
+
 # -- one huge line ------------------------------------------------------------------
 
 HUGE = 100 * 2**20

@@ -21,7 +21,7 @@ from connectors.base import (
     connector_class,
 )
 from socialbot.clock import Clock, StreamClock, WallClock
-from socialbot.config import SourceConfig
+from socialbot.config import IngestConfig, SourceConfig
 from socialbot.errors import ConfigError
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
@@ -123,6 +123,7 @@ class IngestStage(Stage):
         wall_clock: Clock | None = None,
         worker: str | None = None,
         lease: timedelta = SOURCE_LEASE,
+        accept: IngestConfig | None = None,
     ) -> None:
         self.store = store
         self.connector = connector
@@ -133,6 +134,7 @@ class IngestStage(Stage):
         self.wall = wall_clock or WallClock()  # back-off is about real time, always
         self.worker = worker or worker_name()
         self.lease = lease
+        self.accept = accept  # `[ingest]`: the range of post dates believed
         self.totals = IngestTotals()
         self._failures = 0
 
@@ -162,6 +164,7 @@ class IngestStage(Stage):
                     watch=self.watch,
                     now=self.wall.now(),
                     holder=self.worker,
+                    accept=self.accept,
                 )
         except LeaseLost:
             logger.warning(
@@ -314,6 +317,7 @@ def build_ingest_stages(ctx: StageContext) -> list[Stage]:
             watch=source.watch,
             page_size=ctx.config.daemon.page_size,
             clock=ctx.clock,
+            accept=ctx.config.ingest,
         )
         for source in ctx.config.source
         if source.enabled
