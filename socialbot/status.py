@@ -9,9 +9,13 @@ from sqlalchemy import func, select
 
 from socialbot.stages.base import Stage
 from socialbot.store import Store
+from socialbot.store.drafts import DRAFTS, DraftStatus
 from socialbot.store.ingest import POSTS, QUARANTINE, SOURCES
 from socialbot.store.jobs import JOB_RUNS
 from socialbot.store.types import utcnow
+
+#: approved drafts the poster gave up on, newest first, shown with their reason
+NOT_POSTED_SHOWN = 10
 
 
 def gather_status(store: Store, stages: Sequence[Stage] = ()) -> dict[str, Any]:
@@ -57,6 +61,18 @@ def gather_status(store: Store, stages: Sequence[Stage] = ()) -> dict[str, Any]:
             for r in conn.execute(select(JOB_RUNS).order_by(JOB_RUNS.c.job))
         ]
         stage_counts = [{"stage": s.name, "kind": s.kind, **s.progress(conn)} for s in stages]
+        not_posted = [
+            {"draft": r.id, "post": f"{r.platform}:{r.post_id}", "error": r.error,
+             "at": r.updated_at.isoformat()}
+            for r in conn.execute(
+                select(DRAFTS.c.id, DRAFTS.c.platform, POSTS.c.post_id, DRAFTS.c.error,
+                       DRAFTS.c.updated_at)
+                .join(POSTS, POSTS.c.id == DRAFTS.c.post_pk)
+                .where(DRAFTS.c.status == DraftStatus.FAILED)
+                .order_by(DRAFTS.c.updated_at.desc(), DRAFTS.c.id.desc())
+                .limit(NOT_POSTED_SHOWN)
+            )
+        ]
     return {
         "database": store.safe_url,
         "posts": {"total": sum(by_platform.values()), "by_platform": by_platform},
@@ -67,4 +83,5 @@ def gather_status(store: Store, stages: Sequence[Stage] = ()) -> dict[str, Any]:
         "stages": stage_counts,
         "sources": sources,
         "jobs": jobs,
+        "drafts_not_posted": not_posted,
     }

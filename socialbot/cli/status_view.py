@@ -50,6 +50,16 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
             )
         console.print(sources)
 
+    if s.get("drafts_not_posted"):
+        failed = Table(title="approved drafts not posted (newest first): look on the platform",
+                       title_style="bold red")
+        for col in ("draft", "post", "when (UTC)", "why"):
+            failed.add_column(col, overflow="fold")
+        for r in s["drafts_not_posted"]:
+            failed.add_row(str(r["draft"]), escape(r["post"]), r["at"][:19].replace("T", " "),
+                           escape(r["error"] or ""))
+        console.print(failed)
+
     if s["jobs"]:
         jobs = Table(title="jobs (handled: last run / in all)")
         for col in ("job", "finished (UTC)", "last", "in all", "runs", "last error"):

@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from sqlalchemy import select
 
 from connectors.twitter import TwitterConnector
+from socialbot.cli.status_view import render_status
 from socialbot.config import Config
 from socialbot.moderation.queue import ModerationQueue, QueueError
 from socialbot.stages.post import PostStage
+from socialbot.status import gather_status
 from socialbot.store import Store, open_store
 from socialbot.store.drafts import DRAFTS
 from socialbot.store.tables import AuditRow
@@ -204,6 +207,10 @@ def test_a_reply_that_cannot_be_checked_fails_visibly_after_the_limit(
     assert failed.status == "failed"
     assert "could not confirm for 3" in failed.error and "post it by hand" in failed.error
     assert queue.counts().failed == 1
+    screen = Console(record=True, width=200)
+    render_status(screen, gather_status(store))
+    shown = screen.export_text()
+    assert "approved drafts not posted" in shown and "could not confirm for 3" in shown
     checks = [r for r in fake.requests if r.path == "/2/users/me"]
     clock.advance(minutes=30)
     stage.run_batch()
