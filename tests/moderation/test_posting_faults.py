@@ -26,6 +26,7 @@ from socialbot.store import Store, open_store
 from socialbot.store.drafts import DRAFTS
 from socialbot.store.tables import AuditRow
 from tests.connectors.conftest import LocalServer, Request, Response
+from tests.connectors.conftest import prawcore_sleeps  # noqa: F401 - the fixture, used below
 from tests.connectors.fake_x import ENV, FakeX
 from tests.moderation.support import FakeClock, drafted_store, reply_config
 
@@ -216,3 +217,44 @@ def test_a_reply_that_cannot_be_checked_fails_visibly_after_the_limit(
     stage.run_batch()
     assert [r for r in fake.requests if r.path == "/2/users/me"] == checks  # not for ever
     store.dispose()
+
+
+@pytest.mark.usefixtures("prawcore_sleeps")
+def test_reddit_accepting_a_reply_then_failing_leaves_one_reply(tmp_path: Path) -> None:
+    from connectors.reddit import RedditConnector
+    from socialbot.stages.draft import DraftStage
+    from tests.connectors.fake_reddit import ENV as REDDIT_ENV
+    from tests.connectors.fake_reddit import FakeReddit
+    from tests.moderation.support import EchoGenerator, add_post
+
+    server = LocalServer()
+    fake = FakeReddit(time.time())
+    server.app = fake
+    clock = FakeClock()
+    config = config_for(tmp_path, dry_run=False)
+    store = open_store(config)
+    submission = fake.submission("parcelly lost my order", sub="parcelly")
+    add_post(store, submission, "@parcelly my order is lost", platform="reddit",
+             url=f"https://www.reddit.com/r/parcelly/comments/{submission}/x/")
+    drafter = DraftStage(store, config, generator_factory=EchoGenerator, wall_clock=clock)
+    while drafter.run_batch():
+        pass
+    approve(store, clock, 1)
+    reddit = RedditConnector("rd-parcelly", {"subreddits": ["parcelly"], "timeout": 2.0},
+                             env=REDDIT_ENV, base_url=server.url, sleep=lambda _s: None)
+    stage = PostStage(store, config, connector_for=lambda _p, _w: reddit, wall_clock=clock)
+    fake.after_comment.append(Response(500, b"internal error"))  # stored, then 500
+    try:
+        stage.run_batch()
+        assert drafts(store)[1].status == "posting"
+        clock.advance(minutes=3)
+        stage.run_batch()
+        ours = [n for n, item in fake.items.items() if item["data"].get("author") == "brandbot"]
+        assert len(ours) == 1
+        assert len([r for r in fake.requests if r.path.startswith("/api/comment")]) == 1
+        assert drafts(store)[1].status == "posted"
+        assert drafts(store)[1].platform_reply_id.endswith(ours[0].split("_")[-1])
+    finally:
+        reddit.close()
+        server.close()
+        store.dispose()
