@@ -25,8 +25,12 @@ from socialbot.status import gather_status
 from socialbot.store import Store, open_store
 from socialbot.store.drafts import DRAFTS
 from socialbot.store.tables import AuditRow
-from tests.connectors.conftest import LocalServer, Request, Response
-from tests.connectors.conftest import prawcore_sleeps  # noqa: F401 - the fixture, used below
+from tests.connectors.conftest import (
+    LocalServer,
+    Request,
+    Response,
+    prawcore_sleeps,  # noqa: F401 - the fixture, used below
+)
 from tests.connectors.fake_x import ENV, FakeX
 from tests.moderation.support import FakeClock, drafted_store, reply_config
 
