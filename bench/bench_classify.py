@@ -9,6 +9,8 @@ weights (the shipped artefact's merged encoder), same run, 2 CPU threads each:
       BertForSequenceClassification built from the same encoder, sentiment only.
 
 Each side runs in its own subprocess so its peak memory (max RSS) is its own.
+int8 is the configured default: per-row int8 (`models.encoders.RowInt8Linear`),
+whose answers do not depend on the batch.
 
     .venv/bin/python bench/bench_classify.py [--posts 5000] [--threads 2]
 """
@@ -149,7 +151,7 @@ def main() -> None:
     rows = [
         ("HF pipeline, sentiment only (baseline)", "pipeline"),
         ("classify stage, sentiment+topics, fp32", "fp32"),
-        ("classify stage, sentiment+topics, int8", "int8"),
+        ("classify stage, sentiment+topics, int8row", "int8"),
     ]
     for label, side in rows:
         r = results[side]
