@@ -86,6 +86,16 @@ def approve(store: Store, clock: FakeClock, n: int) -> ModerationQueue:
     return queue
 
 
+def live_approved(tmp_path: Path, n: int
+                  ) -> tuple[Config, Store, FakeClock, ModerationQueue]:
+    """A live-posting store with `n` drafts, each approved by one moderator."""
+    clock = FakeClock()
+    config = config_for(tmp_path, dry_run=False)
+    store = open_store(config)
+    drafted_store(store, config, n)
+    return config, store, clock, approve(store, clock, n)
+
+
 def test_dry_run_sends_nothing_even_for_drafts_a_live_run_left_posting(
     tmp_path: Path, x: tuple[FakeX, LocalServer]
 ) -> None:
@@ -122,11 +132,7 @@ def test_undo_and_edited_reapproval_during_the_batch_posts_the_final_text(
     tmp_path: Path, x: tuple[FakeX, LocalServer]
 ) -> None:
     fake, server = x
-    clock = FakeClock()
-    config = config_for(tmp_path, dry_run=False)
-    store = open_store(config)
-    drafted_store(store, config, 2)
-    queue = approve(store, clock, 2)
+    config, store, clock, queue = live_approved(tmp_path, 2)
     original = drafts(store)[2].approved_text
     raced = []
 
@@ -156,11 +162,7 @@ def test_an_approval_cannot_be_undone_once_posting_has_begun(
     tmp_path: Path, x: tuple[FakeX, LocalServer]
 ) -> None:
     fake, server = x
-    clock = FakeClock()
-    config = config_for(tmp_path, dry_run=False)
-    store = open_store(config)
-    drafted_store(store, config, 1)
-    queue = approve(store, clock, 1)
+    config, store, clock, queue = live_approved(tmp_path, 1)
     undo_errors: list[str] = []
 
     def app(request: Request) -> Response:
@@ -183,11 +185,7 @@ def test_a_reply_that_cannot_be_checked_fails_visibly_after_the_limit(
     tmp_path: Path, x: tuple[FakeX, LocalServer]
 ) -> None:
     fake, server = x
-    clock = FakeClock()
-    config = config_for(tmp_path, dry_run=False)
-    store = open_store(config)
-    drafted_store(store, config, 1)
-    queue = approve(store, clock, 1)
+    config, store, clock, queue = live_approved(tmp_path, 1)
 
     def app(request: Request) -> Response:
         if request.path == "/2/users/me":  # the own-user lookup keeps failing
