@@ -24,6 +24,7 @@ from models.encoders import (
     quantize_int8,
 )
 from models.heads import pad_right
+from models.reply_need import NEEDS
 from models.text import normalise_text
 from models.topics import TopicIndex, assign_topics, build_index
 from socialbot.domain import SENTIMENTS, Prediction, Topic
@@ -139,26 +140,38 @@ class PostClassifier:
         """Classify `texts` in length-sorted batches; results are in input order."""
         if not texts:
             return []
-        probs, embeddings = self._run(texts, batch_size=batch_size, sentiment=True)
+        probs, embeddings, need = self._run(texts, batch_size=batch_size, sentiment=True)
         index = self.topic_index(topics)
         assigned = assign_topics(index.similarities(embeddings), index.names,
                                  threshold=self.topic_threshold, max_topics=self.max_topics)
         best = probs.argmax(-1).tolist()
         rows = probs.tolist()
+        needs: list[dict[str, float]] = (
+            [{n: round(p, 4) for n, p in zip(NEEDS, row, strict=True)} for row in need.tolist()]
+            if need is not None else [{} for _ in texts]
+        )
         return [
             Prediction(
                 sentiment=SENTIMENTS[b],
                 scores={s: round(p, 4) for s, p in zip(SENTIMENTS, row, strict=True)},
                 topics=topics_for,
                 model_version=self.version,
+                need=max(need_for, key=need_for.__getitem__) if need_for else None,
+                need_scores=need_for,
             )
-            for b, row, topics_for in zip(best, rows, assigned, strict=True)
+            for b, row, topics_for, need_for in zip(best, rows, assigned, needs, strict=True)
         ]
 
     def probabilities(self, texts: list[str], *, batch_size: int = 64) -> torch.Tensor:
         """Unrounded sentiment probabilities, one row per text in input order, columns
         in `SENTIMENTS` order; a row does not depend on the other texts or `batch_size`."""
         return self._run(texts, batch_size=batch_size, sentiment=True)[0]
+
+    def features(self, texts: list[str], *, batch_size: int = 64) -> torch.Tensor:
+        """``[CLS]`` + mean-pooled vectors of the project artefact, the heads' input."""
+        if not isinstance(self.backend, AdaptedEncoder):
+            raise TypeError("only the project's own artefact takes a need head")
+        return self._run(texts, batch_size=batch_size, sentiment=False, features=True)[1]
 
     def embed(self, texts: list[str], *, batch_size: int = 64) -> torch.Tensor:
         """Normalised topic-space embeddings of `texts`, in input order."""
@@ -172,29 +185,40 @@ class PostClassifier:
         return self._topic_cache[key]
 
     def _run(
-        self, texts: list[str], *, batch_size: int, sentiment: bool
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Probabilities (zeros unless `sentiment`) and embeddings, in input order."""
+        self, texts: list[str], *, batch_size: int, sentiment: bool, features: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Sentiment probabilities (zeros unless `sentiment`), embeddings (or, with
+        `features`, the heads' ``[CLS]`` + mean input) and need probabilities (None
+        without a need head), each in input order."""
         backend = self.backend
         clean = [normalise_text(t) for t in texts]
-        tokenizer = backend.tokenizer if sentiment else backend.embed_tokenizer
+        tokenizer = backend.tokenizer if sentiment or features else backend.embed_tokenizer
         ids = tokenizer(clean, truncation=True, max_length=self.max_tokens)["input_ids"]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         probs = torch.zeros((len(texts), len(SENTIMENTS)))
         embeddings: torch.Tensor | None = None
+        need: torch.Tensor | None = None
         with torch.inference_mode():
             for chunk in self._batches(order, [len(r) for r in ids], batch_size):
                 batch_ids, mask = self._pad([ids[i] for i in chunk], tokenizer.pad_token_id)
+                n = None
                 if sentiment:
-                    p, e = backend(batch_ids, mask, [clean[i] for i in chunk], self._pad)
+                    p, e, n = backend(batch_ids, mask, [clean[i] for i in chunk], self._pad)
                     probs[chunk] = p.cpu()
+                elif features:
+                    assert isinstance(backend, AdaptedEncoder)
+                    e = torch.cat(backend.features(batch_ids, mask), dim=-1)
                 else:
                     e = backend.embed(batch_ids, mask)
                 if embeddings is None:
                     embeddings = torch.zeros((len(texts), e.shape[-1]))
                 embeddings[chunk] = e.float().cpu()
+                if n is not None:
+                    if need is None:
+                        need = torch.zeros((len(texts), len(NEEDS)))
+                    need[chunk] = n.float().cpu()
         assert embeddings is not None
-        return probs, embeddings
+        return probs, embeddings, need
 
     def _batches(
         self, order: list[int], lengths: list[int], batch_size: int

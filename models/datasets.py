@@ -4,11 +4,17 @@ Generic TSV/CSV/JSONL files with ``text`` and ``label`` columns, SemEval Task 4A
 files (``id<TAB>label<TAB>text``), TweetEval split folders and GoEmotions
 "group" folders. Every loader returns `LabelledText` rows with labels as
 indices into `socialbot.domain.SENTIMENTS`.
+
+A file with no splits of its own (the brand sets) is split by the text's hash:
+``apple-sentiment.tsv@heldout`` is a fixed fifth of it, ``@train`` the rest, the
+same on every machine, so a model trained on ``@train`` is measured on rows it
+never saw.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import random
 from collections.abc import Iterable, Sequence
@@ -20,6 +26,12 @@ from models.text import overlap_key
 from socialbot.domain import SENTIMENTS
 
 AmbiguousPolicy = Literal["exclude", "neutral"]
+
+#: labels meaning "the annotators could not tell": such rows are left out
+_UNDECIDED = {"cant_tell", "can't tell", "i can't tell", "not_relevant"}
+#: the hash split of a file without splits: one row in HELDOUT_SHARE is held out
+HELDOUT_SHARE = 5
+_HASH_SPLITS = ("train", "heldout")
 
 _ALIASES = {
     "neg": 0, "negative": 0, "-1": 0, "0": 0,
@@ -56,7 +68,10 @@ def load_labelled(
     as its file, ``goemotions-group/train.tsv``); `ambiguous` says what becomes of
     GoEmotions' *ambiguous* label.
     """
-    path = Path(path)
+    path, part = hash_split_path(path)
+    if part is not None:
+        rows = load_labelled(path, split=split, ambiguous=ambiguous)
+        return [r for r in rows if in_heldout(r.text) == (part == "heldout")]
     if path.is_dir():
         if (path / "mapping.txt").exists():
             return _tweeteval(path, split or "val")
@@ -74,6 +89,21 @@ def load_labelled(
     if path.suffix == ".jsonl":
         return _jsonl(path)
     return _delimited(path)
+
+
+def hash_split_path(path: str | Path) -> tuple[Path, str | None]:
+    """`data.tsv@heldout` -> (data.tsv, "heldout"); a plain path -> (path, None)."""
+    name = str(path)
+    stem, at, part = name.rpartition("@")
+    if at and part in _HASH_SPLITS and not Path(name).exists():
+        return Path(stem), part
+    return Path(name), None
+
+
+def in_heldout(text: str) -> bool:
+    """Whether `text` falls in the held-out fifth of a hash-split file."""
+    digest = hashlib.sha256(overlap_key(text).encode("utf-8")).digest()
+    return digest[0] % HELDOUT_SHARE == 0
 
 
 def _jsonl(path: Path) -> list[LabelledText]:
@@ -99,7 +129,8 @@ def _delimited(path: Path) -> list[LabelledText]:
         header = [c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter), [])]
         if "text" in header and "label" in header:
             reader = csv.DictReader(fh, delimiter=delimiter)
-            return [LabelledText(r["text"], parse_label(r["label"])) for r in reader]
+            return [LabelledText(r["text"], parse_label(r["label"])) for r in reader
+                    if r["label"].strip().lower() not in _UNDECIDED]
         rows = []
         for number, line in enumerate(fh, 1):
             fields = line.rstrip("\r\n").split("\t")

@@ -25,6 +25,7 @@ from models.artefact import (
 )
 from models.datasets import DataFormatError, parse_label
 from models.heads import SentimentHead, pool
+from models.reply_need import read_head
 from socialbot.domain import SENTIMENTS
 
 #: Pads token-id rows into (ids, mask) tensors on the classifier's device.
@@ -150,16 +151,22 @@ class AdaptedEncoder(nn.Module):
         except RuntimeError as exc:
             raise ArtefactError(f"{folder}: head does not fit: {exc}") from exc
         self.order = [self.config.labels.index(s) for s in SENTIMENTS]
-        self.version = self.config.version
+        self.need_head = read_head(folder, self.config.hidden_size)
+        self.version = self.config.version + ("+need" if self.need_head is not None else "")
 
     def forward(
         self, ids: torch.Tensor, mask: torch.Tensor, texts: list[str], pad: Pad
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return (probabilities in SENTIMENTS order, normalised topic embeddings)."""
-        hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        cls, mean = pool(hidden, mask)
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Return (probabilities in SENTIMENTS order, normalised topic embeddings,
+        complaint/question/none probabilities or None without a need head)."""
+        cls, mean = self.features(ids, mask)
         probs = self.head(cls, mean).float().softmax(-1)[:, self.order]
-        return probs, nn.functional.normalize(mean.float(), dim=-1)
+        need = None if self.need_head is None else self.need_head(cls, mean).float().softmax(-1)
+        return probs, nn.functional.normalize(mean.float(), dim=-1), need
+
+    def features(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``[CLS]`` and mean-pooled vectors both heads read."""
+        return pool(self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
 
     def embed(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return mean_embedding(self.encoder, ids, mask)
@@ -191,13 +198,14 @@ class SequenceClassifierEncoder(nn.Module):
 
     def forward(
         self, ids: torch.Tensor, mask: torch.Tensor, texts: list[str], pad: Pad
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return (probabilities in SENTIMENTS order, embeddings from the topic encoder)."""
+    ) -> tuple[torch.Tensor, torch.Tensor, None]:
+        """Return (probabilities in SENTIMENTS order, embeddings from the topic encoder,
+        None: a swapped-in model has no need head)."""
         logits = self.model(input_ids=ids, attention_mask=mask).logits
         probs = logits.float().softmax(-1)[:, self.order]
         topic_ids = self.embed_tokenizer(texts, truncation=True,
                                          max_length=self.max_tokens)["input_ids"]
-        return probs, self.embed(*pad(topic_ids, self.embed_tokenizer.pad_token_id))
+        return probs, self.embed(*pad(topic_ids, self.embed_tokenizer.pad_token_id)), None
 
     def embed(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return mean_embedding(self.topic_encoder, ids, mask)

@@ -175,8 +175,10 @@ class ReplyPolicyConfig(_Strict):
     handles: list[str] = Field(default_factory=list)
     #: subreddits (no r/) whose posts all address the brand
     subreddits: list[str] = Field(default_factory=list)
-    #: what makes an addressed post worth a reply: "negative" sentiment, "question"
-    reply_to: list[str] = Field(default_factory=lambda: ["negative", "question"])
+    #: what makes an addressed post worth a reply: "complaint" and "question" (read by the
+    #: classifier's need head; with a model without it, a complaint is negative sentiment),
+    #: "negative" (any negative post, complaint or not)
+    reply_to: list[str] = Field(default_factory=lambda: ["complaint", "question"])
     #: true: a question needs one of the watch's topics (not "other"), so chit-chat gets
     #: none; off by default, as real questions often match no topic ("are your mangoes
     #: organic?") and a moderator rejects chit-chat in one key
@@ -187,9 +189,10 @@ class ReplyPolicyConfig(_Strict):
 
     @model_validator(mode="after")
     def _known_values(self) -> ReplyPolicyConfig:
-        bad = sorted(set(self.reply_to) - {"negative", "question"})
+        bad = sorted(set(self.reply_to) - {"complaint", "negative", "question"})
         if bad:
-            raise ValueError(f"reply_to: unknown {bad}; use 'negative' and/or 'question'")
+            raise ValueError(f"reply_to: unknown {bad}; use 'complaint', 'question' and/or "
+                             "'negative'")
         bad = sorted(set(self.platforms) - {"twitter", "reddit"})
         if bad:
             raise ValueError(f"platforms: unknown {bad}; use 'twitter' and/or 'reddit'")

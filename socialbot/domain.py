@@ -94,6 +94,10 @@ class Prediction:
     scores: dict[str, float]  # negative/neutral/positive -> probability
     topics: list[TopicScore]  # topics above threshold, best first; ["other"] if none
     model_version: str
+    #: complaint / question / none, from the need head; None for models without one
+    need: str | None = None
+    #: complaint/question/none -> probability (empty without a need head)
+    need_scores: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ def undecided_posts(
         select(
             POSTS.c.id, POSTS.c.platform, POSTS.c.post_id, POSTS.c.text, POSTS.c.author,
             POSTS.c.created_at, POSTS.c.url, POSTS.c.in_reply_to, POSTS.c.watch,
-            PREDICTIONS.c.sentiment, PREDICTIONS.c.topics,
+            PREDICTIONS.c.sentiment, PREDICTIONS.c.topics, PREDICTIONS.c.need,
         )
         .join(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
         .outerjoin(DRAFT_DECISIONS, DRAFT_DECISIONS.c.post_pk == POSTS.c.id)
@@ -86,6 +86,7 @@ def undecided_posts(
                     url=r.url,
                     in_reply_to=r.in_reply_to,
                     sentiment=r.sentiment,
+                    need=r.need,
                     topics=topics_of(r.topics),
                     parent_author=parents.get((r.platform, r.in_reply_to)),
                     brand_replied=any(

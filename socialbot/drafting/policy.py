@@ -42,6 +42,8 @@ class Candidate:
     url: str | None = None
     in_reply_to: str | None = None
     sentiment: str | None = None
+    #: complaint / question / none from the classifier's need head; None without one
+    need: str | None = None
     topics: tuple[str, ...] = ()
     #: author of the post this one replies to, when that post is stored
     parent_author: str | None = None
@@ -136,7 +138,11 @@ def decide(candidate: Candidate, policy: ReplyPolicyConfig) -> Decision:
 
 
 def _why_reply(candidate: Candidate, policy: ReplyPolicyConfig) -> str | None:
-    if "negative" in policy.reply_to and candidate.sentiment == "negative":
+    if candidate.need is not None:
+        return _why_by_need(candidate, policy)
+    # A model without the need head: negative sentiment stands in for a complaint.
+    wanted = set(policy.reply_to)
+    if wanted & {"complaint", "negative"} and candidate.sentiment == "negative":
         return "negative"
     # Praise ending in "anyone else??" is rhetorical: a question worth answering is not
     # positive (a question with a complaint in it is negative, caught above).
@@ -151,8 +157,35 @@ def _why_reply(candidate: Candidate, policy: ReplyPolicyConfig) -> str | None:
     return None
 
 
+def _why_by_need(candidate: Candidate, policy: ReplyPolicyConfig) -> str | None:
+    """The need head decides: complaints and questions get drafts, praise and chatter not.
+
+    A post the sentiment head reads as positive is not answered as a complaint or a
+    question: the need head, trained on complaints to brands, also calls praise that
+    names an order or a delivery a complaint, and praise rarely needs a reply.
+    """
+    if candidate.sentiment == "positive":
+        return None
+    if candidate.need == "complaint" and "complaint" in policy.reply_to:
+        return "complaint"
+    if candidate.need == "question" and "question" in policy.reply_to:
+        real_topics = [t for t in candidate.topics if t != "other"]
+        if real_topics or not policy.question_needs_topic:
+            return "question"
+    if "negative" in policy.reply_to and candidate.sentiment == "negative":
+        return "negative"
+    return None
+
+
 def _no_need_detail(candidate: Candidate, policy: ReplyPolicyConfig) -> str:
     sentiment = candidate.sentiment or "unknown"
+    if candidate.need is not None:
+        if candidate.need != "none" and sentiment == "positive":
+            return f"a {candidate.need} by its form, but positive: praise needs no reply"
+        if candidate.need == "question":
+            return "a question on no watched topic"
+        return (f"the classifier reads neither a complaint nor a question (need: "
+                f"{candidate.need}, sentiment {sentiment})")
     if "question" in policy.reply_to and is_question(candidate.text):
         if sentiment == "positive":
             return "a rhetorical question in a positive post"
@@ -162,6 +195,8 @@ def _no_need_detail(candidate: Candidate, policy: ReplyPolicyConfig) -> str:
 
 def _describe_reason(why: str, candidate: Candidate) -> str:
     topics = ", ".join(t for t in candidate.topics if t != "other") or "no topic"
+    if why == "complaint":
+        return f"a complaint ({topics})"
     if why == "negative":
         return f"negative sentiment ({topics})"
     return f"asks a question ({topics})"

@@ -69,6 +69,9 @@ def prediction_rows(
         "p_positive": p.scores["positive"],
         "topics": json.dumps([{"name": t.name, "score": round(t.score, 4)} for t in topics]),
         "model_version": p.model_version,
+        "need": p.need,
+        "p_complaint": p.need_scores.get("complaint"),
+        "p_question": p.need_scores.get("question"),
         "watch": watch,
         "classified_at": utcnow(),
     }

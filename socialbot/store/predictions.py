@@ -29,6 +29,10 @@ class PredictionRow(SQLModel, table=True):
     #: JSON list of {"name", "score"}, best first, exactly as shown to people
     topics: str = Field(sa_column=Column(Text, nullable=False))
     model_version: str = Field(max_length=200)
+    #: complaint / question / none from the need head; None for models without one
+    need: str | None = Field(default=None, max_length=16)
+    p_complaint: float | None = Field(default=None, sa_column=Column(Float))
+    p_question: float | None = Field(default=None, sa_column=Column(Float))
     #: which watch's topic set was applied (topics differ per watch)
     watch: str | None = Field(default=None, max_length=100)
     classified_at: datetime = Field(

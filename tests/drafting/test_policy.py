@@ -134,3 +134,33 @@ def test_unknown_reply_to_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match=r"watch\[0\]\.reply"):
         parse_config({"watch": [{"name": "p", "reply": {"reply_to": ["praise"]}}]})
+
+
+@pytest.mark.parametrize(
+    ("candidate", "reason", "detail"),
+    [
+        # the need head decides, whatever the sentiment says
+        (cand("Late again @parcelly. 15 minutes past the slot", sentiment="neutral",
+              need="complaint"), "complaint", "a complaint (delivery)"),
+        (cand("@parcelly do you deliver on sundays", sentiment="neutral", need="question"),
+         "question", "asks a question"),
+        (cand("@parcelly rain all day, stay dry out there", need="none"), "no_need",
+         "neither a complaint nor a question"),
+        # praise the head mistakes for a complaint is still not answered
+        (cand("@parcelly delivery right on time again, zero fuss", sentiment="positive",
+              need="complaint"), "no_need", "praise needs no reply"),
+    ],
+)
+def test_the_need_head_picks_complaints_and_questions(
+    candidate: Candidate, reason: str, detail: str
+) -> None:
+    decision = decide(candidate, POLICY)
+    assert (decision.reason, decision.drafted) == (reason, reason in ("complaint", "question"))
+    assert detail in decision.detail
+
+
+def test_reply_to_negative_also_answers_negative_posts_the_head_calls_none() -> None:
+    post = cand("@parcelly this weather is awful", need="none")
+    assert decide(post, POLICY).reason == "no_need"
+    with_negative = POLICY.model_copy(update={"reply_to": ["complaint", "question", "negative"]})
+    assert decide(post, with_negative).reason == "negative"
