@@ -124,7 +124,11 @@ def alerts(
     show: Annotated[int | None, typer.Option("--id", help="Show one alert in full.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as JSON.")] = False,
 ) -> None:
-    """List alerts newest first, with what was seen, the baseline, the score and why."""
+    """List alerts newest first, with what was seen, the baseline, the score and why.
+
+    Rules firing on largely the same posts at the same time share one alert,
+    listed with every rule and topic involved.
+    """
     from socialbot.watching.views import list_alerts, text_summary
 
     config = get_config(ctx)
@@ -146,6 +150,8 @@ def alerts(
 
 def print_alert_table(found: list[dict[str, Any]], *, title: str) -> None:
     """The alerts as a table: one row each, the rising phrases as the 'why'."""
+    from socialbot.watching.views import rule_names
+
     if not found:
         console.print(f"{title}: none")
         return
@@ -166,7 +172,8 @@ def print_alert_table(found: list[dict[str, Any]], *, title: str) -> None:
         score = f"{a['score']:.0%}" if a["kind"] == "threshold" else f"{a['score']:.0e}"
         row = [str(a["id"]), a["status"]] + ([a["watch"]] if several else [])
         row += [
-            a["rule"],
+            # one incident, one row: every rule that fired on its posts
+            " + ".join(rule_names(a)),
             f"{a['window']['start'][5:16].replace('T', ' ')}-{a['window']['end'][11:16]}",
             f"{a['observed']:.0f}/{a['baseline']:.1f}",
             score,

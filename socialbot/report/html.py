@@ -16,7 +16,7 @@ from socialbot.report.svg import SENTIMENT_COLOURS, Marker, line_chart, stacked_
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import POST_TOPICS, PREDICTIONS
 from socialbot.watching.series import last_bucket, load_series
-from socialbot.watching.views import list_alerts
+from socialbot.watching.views import list_alerts, rule_names, what_and_where
 
 logger = logging.getLogger(__name__)
 e = html.escape
@@ -54,13 +54,14 @@ def build_report(
         if a["started_at"] < end.isoformat()
         and (a["resolved_at"] or a["window"]["end"]) > start.isoformat()
     ]
+    # An alert marks the chart of every topic it names (all of them for a watch-wide rule).
     markers = [
         (
-            a["topic"],
+            None if any(not r["topic"] for r in a["rules"]) else set(a["topics"]),
             Marker(
                 datetime.fromisoformat(a["started_at"]),
                 datetime.fromisoformat(a["resolved_at"] or a["window"]["end"]),
-                f"#{a['id']} {a['rule']}",
+                f"#{a['id']} {' + '.join(rule_names(a))}",
             ),
         )
         for a in alerts
@@ -114,7 +115,7 @@ def build_report(
             f"<h3>{e(topic)} <span class='muted'>({count:,} posts, "
             f"{neg / count:.0%} negative)</span></h3>"
         )
-        mine = [m for t, m in markers if t in (None, topic)]
+        mine = [m for t, m in markers if t is None or topic in t]
         parts.append(
             stacked_bars(
                 series.times,
@@ -151,7 +152,15 @@ def _alerts_section(alerts: list[dict[str, Any]]) -> str:
         return "<p>No alert in this period.</p>"
     out = []
     for a in alerts:
-        topic = f" on <b>{e(a['topic'])}</b>" if a["topic"] else ""
+        topics = ", ".join(f"<b>{e(t)}</b>" for t in a["topics"])
+        topic = f" on {topics}" if topics else ""
+        joined = "".join(
+            f"<br><span class='muted'>joined {e(str(r.get('since', ''))[:16])}: "
+            f"{e(r['rule'])}, {r['observed']:.0f} posts vs {r['baseline']:.1f} expected"
+            + (f", {r['overlap']:.0%} of its posts shared" if r.get("overlap") is not None else "")
+            + "</span>"
+            for r in a["rules"][1:]
+        )
         score = (
             f"{a['score']:.0%} negative" if a["kind"] == "threshold" else f"p = {a['score']:.1e}"
         )
@@ -164,12 +173,13 @@ def _alerts_section(alerts: list[dict[str, Any]]) -> str:
         )
         posts = "".join(_post_html(p, "neg") for p in a["posts"][:3])
         out.append(
-            f"<div class='alert'><b>#{a['id']} {e(a['rule'])}</b>{topic} &mdash; {e(a['status'])}"
+            f"<div class='alert'><b>#{a['id']} {e(' + '.join(rule_names(a)))}</b>{topic} "
+            f"&mdash; {e(a['status'])}<br>{e(what_and_where(a))}"
             f"<br>raised {e((a['opened_at'] or a['started_at'])[:16])}, "
             f"peak window {e(a['window']['start'][11:16])}"
             f"&ndash;{e(a['window']['end'][11:16])}: <b>{a['observed']:.0f}</b> posts vs "
             f"{a['baseline']:.1f} expected ({score})"
-            f"<br><span class='muted'>{e(a['baseline_method'] or '')}</span>"
+            f"<br><span class='muted'>{e(a['baseline_method'] or '')}</span>{joined}"
             f"<br>Rising: {phrases}{posts}</div>"
         )
     return "\n".join(out)

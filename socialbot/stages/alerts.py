@@ -12,6 +12,7 @@ from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
 from socialbot.watching.alerting import RuleJudge
 from socialbot.watching.bucket_width import check_width
+from socialbot.watching.incidents import judge_watch
 from socialbot.watching.tables import ALERTS
 
 logger = logging.getLogger(__name__)
@@ -27,8 +28,11 @@ class AlertsStage(Stage):
 
     During replay the clock is the posts' own time, so a replay judges exactly
     the windows a live daemon would have, in the same order, with the same result.
-    Buckets counted at another width than the rules' are never judged: the
-    batch raises BucketWidthMismatch (recorded against the job) instead.
+    The rules of one watch are judged together, window by window in one
+    transaction, so rules firing on the same posts share one alert
+    (socialbot.watching.incidents). Buckets counted at another width than the
+    rules' are never judged: the batch raises BucketWidthMismatch (recorded
+    against the job) instead.
     """
 
     kind = "alerts"
@@ -38,15 +42,20 @@ class AlertsStage(Stage):
         self.store = store
         self.judges = judges
         self.clock = clock
+        #: the judges per watch, in config order (the order rules are judged in a window)
+        self.by_watch: dict[str, list[RuleJudge]] = {}
+        for judge in judges:
+            self.by_watch.setdefault(judge.watch, []).append(judge)
 
     def run_batch(self) -> int:
         now = self.clock.now()
         windows = 0
-        for judge in self.judges:
+        for judges in self.by_watch.values():
             with self.store.transaction() as conn:
                 # Checked in the judging transaction, so a rebuild cannot slip in between.
-                check_width(conn, judge.bucket)
-                windows += judge.judge(conn, now).windows
+                for width in sorted({j.bucket for j in judges}):
+                    check_width(conn, width)
+                windows += judge_watch(conn, judges, now)
         return windows
 
     def progress(self, conn: Connection) -> dict[str, int]:

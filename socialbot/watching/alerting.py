@@ -1,45 +1,68 @@
-"""Judging closed buckets with one rule and recording its alerts (and their deliveries).
+"""Judging closed buckets with one rule: its counts, its verdicts, their explanation, its state.
 
-Everything a rule decides for a run of windows is written in one transaction:
-the alert rows, the outbox rows for the channels, and how far it has judged.
-A crash mid-run therefore repeats the same windows with the same result.
+What the verdicts change (alerts and their deliveries) is recorded by
+socialbot.watching.incidents, every rule of a watch window by window in one
+transaction with how far each has judged. A crash mid-run therefore repeats the
+same windows with the same result.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from socialbot.config import AlertRuleConfig, AlertsConfig
 from socialbot.store.dialect import insert_ignoring_conflicts
-from socialbot.store.types import utcnow
 from socialbot.watching.counting import bucket_start, oldest_uncounted
-from socialbot.watching.episodes import EpisodeState, Event, step
+from socialbot.watching.episodes import EpisodeState
 from socialbot.watching.explain import representative, rising_phrases, window_posts
-from socialbot.watching.outbox import enqueue
-from socialbot.watching.series import first_bucket, load_series
+from socialbot.watching.series import load_series
 from socialbot.watching.spike import Counts, Evaluation, RuleParams, evaluate
-from socialbot.watching.tables import ALERT_RULE_STATE, ALERTS, ALL_TOPICS
+from socialbot.watching.tables import ALERT_RULE_STATE, ALL_TOPICS
 
 logger = logging.getLogger(__name__)
-
-#: events people are told about; "updated" only refreshes the stored alert
-DELIVERED: frozenset[str] = frozenset({"opened", "escalated", "resolved"})
 
 
 @dataclass
 class RuleRun:
-    """What one call to `judge` did."""
+    """One rule's pass over the windows that closed since it last looked."""
 
-    windows: int = 0
-    opened: int = 0
-    events: int = 0
+    judge: RuleJudge
+    #: the end of the last window judged before this pass
+    done: datetime
+    windows: int
+    counts: Counts | None
+    history_start: int
+    state: EpisodeState
+    #: the alert this rule's open episode is part of (opened by it, or joined)
+    alert_id: int | None
+
+    def ends(self) -> list[datetime]:
+        """The ends of the windows this pass judges, oldest first."""
+        width = timedelta(seconds=self.judge.bucket)
+        return [self.done + width * i for i in range(1, self.windows + 1)]
+
+    def verdict(self, end: datetime) -> Evaluation:
+        """The detector's verdict on the window ending at `end` (one of `ends()`)."""
+        assert self.counts is not None
+        i = round((end - self.done) / timedelta(seconds=self.judge.bucket))
+        return evaluate(
+            self.counts,
+            self.judge.params.lookback - 1 + i,
+            self.judge.params,
+            history_start=self.history_start,
+            continuing=self.state.open,
+        )
+
+    @property
+    def attached(self) -> int | None:
+        """The open alert this rule currently feeds, if any."""
+        return self.alert_id if self.state.open else None
 
 
 class RuleJudge:
@@ -64,14 +87,20 @@ class RuleJudge:
         self.channels = channels
         self.params = RuleParams.from_config(rule, bucket=bucket)
 
-    def judge(self, conn: Connection, now: datetime, *, max_windows: int = 672) -> RuleRun:
-        """Judge the closed, unjudged windows (at most `max_windows`) in `conn`'s transaction."""
-        run = RuleRun()
-        history = first_bucket(conn, self.watch)
-        if history is None:
-            return run
+    def begin(
+        self, conn: Connection, now: datetime, *, history: datetime, max_windows: int = 672
+    ) -> RuleRun:
+        """Lock the rule's state and load the counts for its closed, unjudged windows
+        (at most `max_windows`); `history` is the watch's first counted bucket."""
         state_row = self._lock_state(conn, history)
         done = state_row.evaluated_until
+        state = EpisodeState(
+            open=state_row.open_alert_id is not None,
+            last_anomalous_end=state_row.last_anomalous_end,
+            peak=state_row.peak,
+            notified_peak=state_row.notified_peak,
+        )
+        run = RuleRun(self, done, 0, None, 0, state, state_row.open_alert_id)
         width = timedelta(seconds=self.bucket)
         last_closed = bucket_start(now - timedelta(seconds=self.settings.settle), self.bucket)
         waiting = oldest_uncounted(conn, since=done)
@@ -81,39 +110,28 @@ class RuleJudge:
         n = min(int((last_closed - done) / width), max_windows)
         if n <= 0:
             return run
-        lookback = self.params.lookback
-        origin = done - width * (lookback - 1)
-        end_time = done + width * n
-        counts = self._counts(conn, origin, end_time)
-        history_start = max(0, int((history - origin) / width))
-        state = EpisodeState(
-            open=state_row.open_alert_id is not None,
-            last_anomalous_end=state_row.last_anomalous_end,
-            peak=state_row.peak,
-            notified_peak=state_row.notified_peak,
-        )
-        alert_id = state_row.open_alert_id
-        cooldown = timedelta(seconds=self.rule.cooldown)
-        for i in range(1, n + 1):
-            end = done + width * i
-            ev = evaluate(
-                counts,
-                lookback - 1 + i,
-                self.params,
-                history_start=history_start,
-                continuing=state.open,
-            )
-            state, event = step(state, end, ev, cooldown=cooldown)
-            run.windows += 1
-            if event is None:
-                continue
-            alert_id = self._record(conn, event, alert_id, end, ev, now)
-            run.events += event in DELIVERED
-            run.opened += event == "opened"
-            if event == "resolved":
-                alert_id = None
-        self._save_state(conn, end_time, state, alert_id)
+        origin = done - width * (self.params.lookback - 1)
+        run.windows = n
+        run.counts = self._counts(conn, origin, done + width * n)
+        run.history_start = max(0, int((history - origin) / width))
         return run
+
+    def save(self, conn: Connection, run: RuleRun) -> None:
+        """Record how far `run` judged and the episode it leaves open, if any."""
+        if not run.windows:
+            return
+        state = run.state
+        conn.execute(
+            update(ALERT_RULE_STATE)
+            .where(ALERT_RULE_STATE.c.watch == self.watch, ALERT_RULE_STATE.c.rule == self.label)
+            .values(
+                evaluated_until=run.ends()[-1],
+                open_alert_id=run.attached,
+                last_anomalous_end=state.last_anomalous_end,
+                peak=state.peak,
+                notified_peak=state.notified_peak,
+            )
+        )
 
     def _counts(self, conn: Connection, start: datetime, end: datetime) -> Counts:
         topic = self.rule.topic or ALL_TOPICS
@@ -134,68 +152,12 @@ class RuleJudge:
         )
         return Counts(negative.total(), total)
 
-    def _record(
-        self,
-        conn: Connection,
-        event: Event,
-        alert_id: int | None,
-        end: datetime,
-        ev: Evaluation,
-        now: datetime,
-    ) -> int:
-        """Write what `event` changes; queue a delivery for the events people are told about.
-
-        The alert always shows its strongest window so far (observed, baseline,
-        score, posts, phrases); an update with a stronger window refreshes them
-        without being sent again unless it doubles the count ("escalated").
-        """
-        window_start = end - timedelta(seconds=self.bucket * ev.window_buckets)
-        values: dict[str, Any] = {"updated_at": utcnow()}
-        current = (
-            None if alert_id is None
-            else conn.execute(select(ALERTS).where(ALERTS.c.id == alert_id)).one()
-        )
-        if current is None or (event != "resolved" and ev.observed > current.observed):
-            # The baseline ends where the incident began, so it never explains itself.
-            began = window_start if current is None else current.started_at
-            detail = self._detail(conn, ev, window_start, end, baseline_end=began)
-            detail["opened_at"] = (
-                end.isoformat() if current is None else json.loads(current.detail).get("opened_at")
-            )
-            values |= {
-                "window_start": window_start, "window_end": end, "observed": float(ev.observed),
-                "baseline": float(ev.expected), "score": ev.score, "peak": float(ev.observed),
-                "detail": json.dumps(detail),
-            }
-        if current is None:
-            values |= {
-                "watch": self.watch, "rule": self.label, "kind": self.rule.kind,
-                "topic": self.rule.topic, "status": "open", "started_at": window_start,
-                "revision": 1, "created_at": utcnow(),
-            }
-            alert_id = int(
-                conn.execute(insert(ALERTS).values(**values).returning(ALERTS.c.id)).scalar_one()
-            )
-            logger.info(
-                "alert opened: %s/%s %d posts in %s..%s vs baseline %.1f (p=%.1e)",
-                self.watch, self.label, ev.observed, window_start.isoformat(), end.isoformat(),
-                ev.expected, ev.score,
-            )
-        else:
-            if event in ("escalated", "resolved"):
-                values["revision"] = ALERTS.c.revision + 1
-            if event == "resolved":
-                values |= {"status": "resolved", "resolved_at": end}
-            conn.execute(update(ALERTS).where(ALERTS.c.id == current.id).values(**values))
-        assert alert_id is not None
-        if event in DELIVERED and not self.settings.dry_run:
-            enqueue(conn, alert_id, event, self.channels, now=utcnow(), settings=self.settings)
-        return alert_id
-
-    def _detail(
+    def detail(
         self, conn: Connection, ev: Evaluation, start: datetime, end: datetime, *,
         baseline_end: datetime,
     ) -> dict[str, Any]:
+        """Why the window [start, end) is anomalous: how the baseline was computed, the
+        representative posts and the phrases that rose against the baseline period."""
         negative = self.rule.kind != "volume_spike"
         posts = window_posts(
             conn, self.watch, topic=self.rule.topic, negative_only=negative, start=start, end=end,
@@ -255,18 +217,3 @@ class RuleJudge:
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
         return conn.execute(query).one()
-
-    def _save_state(
-        self, conn: Connection, until: datetime, state: EpisodeState, alert_id: int | None
-    ) -> None:
-        conn.execute(
-            update(ALERT_RULE_STATE)
-            .where(ALERT_RULE_STATE.c.watch == self.watch, ALERT_RULE_STATE.c.rule == self.label)
-            .values(
-                evaluated_until=until,
-                open_alert_id=alert_id if state.open else None,
-                last_anomalous_end=state.last_anomalous_end,
-                peak=state.peak,
-                notified_peak=state.notified_peak,
-            )
-        )

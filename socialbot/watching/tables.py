@@ -81,7 +81,8 @@ class TrendSettingsRow(SQLModel, table=True):
 
 
 class AlertRow(SQLModel, table=True):
-    """One incident found by one rule: opened once, updated while it lasts, then resolved."""
+    """One incident: opened by one rule, joined by the rules firing on the same posts
+    (listed in `detail`), updated while it lasts, then resolved."""
 
     __tablename__ = "alerts"
     __table_args__ = (Index("ix_alerts_watch_rule_status", "watch", "rule", "status"),)
@@ -103,9 +104,11 @@ class AlertRow(SQLModel, table=True):
     baseline: float = Field(sa_column=Column(Float, nullable=False))
     score: float = Field(sa_column=Column(Float, nullable=False))
     peak: float = Field(sa_column=Column(Float, nullable=False))
-    #: JSON: how the baseline was computed, top posts, rising phrases
+    #: JSON: how the baseline was computed, top posts, rising phrases, the rules that
+    #: joined and the history (socialbot.watching.incidents)
     detail: str = Field(sa_column=Column(Text, nullable=False))
-    #: bumped on every change that is delivered (opened=1, escalated, resolved)
+    #: bumped on every change that is delivered (opened=1, updated (a rule joined),
+    #: escalated, resolved)
     revision: int = Field(sa_column=Column(Integer, nullable=False))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
@@ -147,7 +150,7 @@ class OutboxRow(SQLModel, table=True):
         sa_column=Column(_ID, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False)
     )
     revision: int = Field(sa_column=Column(Integer, nullable=False))
-    #: opened | escalated | resolved
+    #: opened | updated | escalated | resolved
     event: str = Field(sa_column=Column(String(16), nullable=False))
     channel: str = Field(sa_column=Column(String(200), nullable=False))
     #: the alert as it was at this revision (JSON), so a retry sends the same message

@@ -13,6 +13,10 @@ from socialbot.watching.tables import ALERTS
 def alert_json(row: Any) -> dict[str, Any]:
     """An `alerts` row as the JSON every channel and `socialbot alerts --json` shows."""
     detail = json.loads(row.detail)
+    # Alerts from before merging name only the rule that opened them.
+    rules = detail.get("rules") or [
+        {"rule": row.rule, "kind": row.kind, "topic": row.topic, "overlap": None}
+    ]
     return {
         "id": row.id,
         "revision": row.revision,
@@ -20,6 +24,10 @@ def alert_json(row: Any) -> dict[str, Any]:
         "kind": row.kind,
         "watch": row.watch,
         "topic": row.topic or None,
+        # every rule and topic of the incident: the opening rule first, then those that joined
+        "rules": rules,
+        "topics": list(dict.fromkeys(r["topic"] for r in rules if r["topic"])),
+        "history": detail.get("history", []),
         "status": row.status,
         "started_at": row.started_at.isoformat(),
         "opened_at": detail.get("opened_at"),
@@ -48,27 +56,53 @@ def list_alerts(
     return [alert_json(r) for r in conn.execute(query)]
 
 
+WHAT = {
+    "negative_spike": "negative posts spiking",
+    "volume_spike": "post volume spiking",
+    "threshold": "negative share above threshold",
+}
+
+
+def rule_names(alert: dict[str, Any]) -> list[str]:
+    """The names of every rule of the alert, the opening one first."""
+    return [r["rule"] for r in alert.get("rules") or [alert]]
+
+
+def what_and_where(alert: dict[str, Any]) -> str:
+    """What rose about which topics, every rule of the alert named: "negative posts
+    spiking about luggage, booking" (rules of another kind follow after a ";")."""
+    rules = alert.get("rules") or [alert]
+    parts = []
+    for kind in dict.fromkeys(r["kind"] for r in rules):
+        topics = list(dict.fromkeys(r["topic"] for r in rules if r["kind"] == kind and r["topic"]))
+        about = f" about {', '.join(topics)}" if topics else ""
+        parts.append(WHAT.get(kind, kind) + about)
+    return "; ".join(parts)
+
+
 def headline(alert: dict[str, Any]) -> str:
-    """One line: what, where, how far above normal."""
-    what = {
-        "negative_spike": "negative posts spiking",
-        "volume_spike": "post volume spiking",
-        "threshold": "negative share above threshold",
-    }.get(alert["kind"], alert["kind"])
-    topic = f" about {alert['topic']}" if alert.get("topic") else ""
+    """One line: what, where (every topic of the incident), how far above normal."""
     event = alert.get("event") or alert["status"]
-    prefix = {"resolved": "RESOLVED", "escalated": "ESCALATED"}.get(event, "ALERT")
+    prefix = {"resolved": "RESOLVED", "escalated": "ESCALATED", "updated": "UPDATED"}.get(
+        event, "ALERT"
+    )
     if alert["kind"] == "threshold":
         size = f"{alert['share']:.0%} negative (threshold {alert['baseline_share']:.0%})"
     else:
         size = f"{alert['observed']:.0f} posts vs ~{alert['baseline']:.1f} expected"
-    return f"[{prefix}] {alert['watch']}: {what}{topic}: {size}"
+    return f"[{prefix}] {alert['watch']}: {what_and_where(alert)}: {size}"
 
 
 def text_summary(alert: dict[str, Any]) -> str:
     """The plain-text body used by the console and email channels."""
     lines = [headline(alert), ""]
     lines.append(f"rule:     {alert['rule']} ({alert['kind']})")
+    for r in (alert.get("rules") or [])[1:]:
+        share = f", {r['overlap']:.0%} of posts shared" if r.get("overlap") is not None else ""
+        lines.append(
+            f"joined:   {r['rule']} ({r['kind']}) from {r.get('since', '?')}: "
+            f"{r['observed']:.0f} posts vs ~{r['baseline']:.1f} expected{share}"
+        )
     if alert.get("opened_at"):
         lines.append(f"raised:   {alert['opened_at']} (first anomalous window from "
                      f"{alert['started_at']})")
@@ -93,6 +127,10 @@ def text_summary(alert: dict[str, Any]) -> str:
                 for p in alert["phrases"]
             )
         )
+    if len(alert.get("history") or []) > 1:
+        lines.append("")
+        lines.append("history:")
+        lines.extend(f"  {h['at']}  {h['what']}" for h in alert["history"])
     if alert["posts"]:
         lines.append("")
         lines.append("representative posts:")

@@ -12,7 +12,7 @@ from typing import Any
 from socialbot.config import EmailChannelConfig
 from socialbot.watching.channels import DeliveryError
 from socialbot.watching.outbox import Delivery
-from socialbot.watching.views import headline, text_summary
+from socialbot.watching.views import headline, rule_names, text_summary
 
 
 def html_body(alert: dict[str, Any]) -> str:
@@ -21,7 +21,7 @@ def html_body(alert: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><th align='left'>{e(k)}</th><td>{e(str(v))}</td></tr>"
         for k, v in (
-            ("rule", f"{alert['rule']} ({alert['kind']})"),
+            ("rules", ", ".join(rule_names(alert))),
             ("window", f"{alert['window']['start']} .. {alert['window']['end']}"),
             ("observed", f"{alert['observed']:.0f}"),
             ("baseline", f"{alert['baseline']:.2f}"),

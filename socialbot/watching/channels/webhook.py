@@ -9,13 +9,13 @@ from typing import Any
 
 from socialbot.watching.channels import DeliveryError
 from socialbot.watching.outbox import Delivery
-from socialbot.watching.views import headline
+from socialbot.watching.views import headline, rule_names
 
 
 def slack_body(alert: dict[str, Any]) -> dict[str, Any]:
     """`{"text", "blocks"}` as a Slack incoming webhook accepts (text is the fallback)."""
     fields = [
-        f"*Rule:* {alert['rule']}",
+        f"*Rules:* {', '.join(rule_names(alert))}",
         f"*Window:* {alert['window']['start']} .. {alert['window']['end']}",
         f"*Observed:* {alert['observed']:.0f}   *Baseline:* {alert['baseline']:.2f}",
         f"*Score:* {alert['score']:.2e}",
