@@ -157,7 +157,7 @@ def _alerts_section(alerts: list[dict[str, Any]]) -> str:
         joined = "".join(
             f"<br><span class='muted'>joined {e(str(r.get('since', ''))[:16])}: "
             f"{e(r['rule'])}, {r['observed']:.0f} posts vs {r['baseline']:.1f} expected"
-            + (f", {r['overlap']:.0%} of its posts shared" if r.get("overlap") is not None else "")
+            + (f", posts overlap {r['overlap']:.0%}" if r.get("overlap") is not None else "")
             + "</span>"
             for r in a["rules"][1:]
         )

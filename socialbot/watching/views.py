@@ -98,7 +98,7 @@ def text_summary(alert: dict[str, Any]) -> str:
     lines = [headline(alert), ""]
     lines.append(f"rule:     {alert['rule']} ({alert['kind']})")
     for r in (alert.get("rules") or [])[1:]:
-        share = f", {r['overlap']:.0%} of posts shared" if r.get("overlap") is not None else ""
+        share = f", posts overlap {r['overlap']:.0%}" if r.get("overlap") is not None else ""
         lines.append(
             f"joined:   {r['rule']} ({r['kind']}) from {r.get('since', '?')}: "
             f"{r['observed']:.0f} posts vs ~{r['baseline']:.1f} expected{share}"

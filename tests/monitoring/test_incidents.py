@@ -259,7 +259,8 @@ def test_judging_again_after_a_kill_gives_the_same_alerts(store: Store, step: ti
         states = conn.execute(select(ALERT_RULE_STATE.c.rule, ALERT_RULE_STATE.c.evaluated_until))
         assert {until for _, until in states} == {END - timedelta(minutes=15)}
     resumed = _outcome(store)
-    assert [len(a["rules"]) for a in resumed[0]] == [1, 2]
+    assert [len(a["rules"]) for a in resumed[0]] == [1, 2]  # newest first: the later incident
+    assert resumed[0][0]["started_at"] > resumed[0][1]["started_at"]
 
     with store.transaction() as conn:
         for table in (OUTBOX, ALERT_RULE_STATE, ALERTS):

@@ -27,7 +27,7 @@ def demo_cfg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         (REPO / "config.toml")
         .read_text()
         .replace('url = "sqlite:///var/socialbot.db"', f'url = "sqlite:///{folder / "demo.db"}"')
-        # the demo's commented-out volume rule, on: two alerts to list in order
+        # the demo's commented-out volume rule, on: it fires on the incident's posts too
         .replace(
             '# [[watch.alert]]\n# kind = "volume_spike"', '[[watch.alert]]\nkind = "volume_spike"'
         )
@@ -80,17 +80,24 @@ def test_trends_rejects_a_bucket_finer_than_stored(demo_cfg: Path) -> None:
     assert "multiple of the stored bucket" in result.output
 
 
-def test_alerts_lists_newest_first_and_explains(demo_cfg: Path) -> None:
+def test_alerts_lists_the_incident_once_and_explains(demo_cfg: Path) -> None:
     alerts = json.loads(_run(demo_cfg, "alerts", "--json"))
-    assert sorted(a["rule"] for a in alerts) == ["negative_spike:delivery", "volume_spike:all"]
-    starts = [(a["started_at"], a["id"]) for a in alerts]
-    assert starts == sorted(starts, reverse=True)  # newest first
+    # One incident, one alert: the volume rule fired on the delivery complaints and joined.
+    assert [[r["rule"] for r in a["rules"]] for a in alerts] == [
+        ["negative_spike:delivery", "volume_spike:all"]
+    ]
+    assert [h["what"] for h in alerts[0]["history"][:2]] == [
+        "opened: negative_spike:delivery", "joined: volume_spike:all",
+    ]
     table = _run(demo_cfg, "alerts", columns=150)
-    assert "negative_spike:delivery" in table and "resolved" in table and "why" in table
+    assert "negative_spike:delivery + volume_spike:all" in table
+    assert "resolved" in table and "why" in table
     narrow = _run(demo_cfg, "alerts")  # 80 columns: the phrases go below the table
     assert "rising:" in narrow
     full = _run(demo_cfg, "alerts", "--id", str(alerts[0]["id"]))
     assert "rising phrases:" in full and "baseline:" in full and "https://" in full
+    assert "negative posts spiking about delivery; post volume spiking" in full
+    assert "joined:   volume_spike:all" in full
 
 
 def test_report_is_one_self_contained_file(demo_cfg: Path, tmp_path: Path) -> None:
