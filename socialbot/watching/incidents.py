@@ -24,7 +24,7 @@ from socialbot.store.types import utcnow
 from socialbot.watching.alerting import RuleJudge, RuleRun
 from socialbot.watching.episodes import step
 from socialbot.watching.outbox import enqueue
-from socialbot.watching.overlap import MERGE_OVERLAP, counted_by, counted_in, overlap
+from socialbot.watching.overlap import counted_by, counted_in, same_incident
 from socialbot.watching.series import first_bucket
 from socialbot.watching.spike import Evaluation
 from socialbot.watching.tables import ALERTS
@@ -170,7 +170,7 @@ class Incidents:
         self, run: RuleRun, start: datetime, end: datetime
     ) -> tuple[int, float] | None:
         """The open alert whose rules counted most of the same posts in [start, end), if
-        the overlap reaches MERGE_OVERLAP (ties: the oldest alert)."""
+        they are one incident by socialbot.watching.overlap (ties: the oldest alert)."""
         feeding: dict[int, list[RuleRun]] = defaultdict(list)
         for other in self.runs:
             if other is not run and other.attached is not None:
@@ -190,8 +190,8 @@ class Incidents:
                 *(counted_by(rows, kind=o.judge.rule.kind, topic=o.judge.rule.topic)
                   for o in feeding[alert_id])
             )
-            share = overlap(mine, theirs)
-            if share >= MERGE_OVERLAP and (best is None or share > best[1]):
+            share = same_incident(mine, theirs, min_posts=rule.min_posts)
+            if share is not None and (best is None or share > best[1]):
                 best = (alert_id, share)
         return best
 

@@ -23,7 +23,16 @@ from socialbot.watching.tables import TREND_COUNTED
 #: because of another topic's incident has most of its window made of that incident's
 #: posts: a spike is several times its baseline, so the shared posts are the majority.
 #: Half is the point where the shared posts are more of the smaller window than its own.
+#: The shared posts must also be at least the joining rule's `min_posts`: an alert whose
+#: rules have gone quiet (waiting out their cooldown) counts a few ordinary posts, and
+#: two of three shared by chance is no evidence of one incident.
 MERGE_OVERLAP = 0.5
+
+
+def same_incident(a: frozenset[int], b: frozenset[int], *, min_posts: int) -> float | None:
+    """The overlap of `a` and `b` if it makes them one incident, else None."""
+    share = overlap(a, b)
+    return share if share >= MERGE_OVERLAP and len(a & b) >= min_posts else None
 
 
 def counted_in(conn: Connection, watch: str, *, start: datetime, end: datetime) -> list[Any]:

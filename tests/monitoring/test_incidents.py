@@ -23,7 +23,7 @@ from socialbot.store.predictions import POST_TOPICS, PREDICTIONS
 from socialbot.watching.alerting import RuleJudge
 from socialbot.watching.channels.webhook import WebhookChannel, slack_body
 from socialbot.watching.outbox import claim
-from socialbot.watching.overlap import MERGE_OVERLAP, overlap
+from socialbot.watching.overlap import MERGE_OVERLAP, overlap, same_incident
 from socialbot.watching.tables import ALERT_RULE_STATE, ALERTS, OUTBOX
 from socialbot.watching.views import list_alerts, text_summary
 
@@ -139,9 +139,12 @@ def test_the_overlap_is_shared_posts_over_the_smaller_set() -> None:
     luggage = frozenset(range(40))
     in_flight = frozenset(range(30, 40))  # every one also a luggage post
     assert overlap(luggage, in_flight) == 1.0
-    assert overlap(luggage, frozenset(range(35, 55))) == 0.25
+    assert same_incident(luggage, in_flight, min_posts=6) == 1.0
+    booking = frozenset(range(35, 55))  # 5 of its 20 posts are luggage posts
+    assert overlap(luggage, booking) == 0.25
+    assert same_incident(luggage, booking, min_posts=6) is None
+    assert same_incident(frozenset(range(10)), frozenset(range(5, 20)), min_posts=6) is None
     assert overlap(luggage, frozenset()) == 0.0
-    assert MERGE_OVERLAP == 0.5
 
 
 def test_an_incident_under_two_topics_gives_one_alert_naming_both(
@@ -214,6 +217,23 @@ def test_two_incidents_on_separate_posts_at_the_same_time_give_two_alerts(
     assert sorted(tuple(a["topics"]) for a in alerts) == [("booking",), ("luggage",)]
     opened = [(a, e) for a, e, _, ch in _deliveries(any_store) if ch == "ops" and e == "opened"]
     assert len(opened) == 2
+
+
+def test_a_second_incident_while_the_first_cools_down_gets_its_own_alert(store: Store) -> None:
+    # The luggage alert is still open (3h cooldown) when booking complaints surge; most
+    # of the few luggage complaints in that window happen to mention a booking too.
+    later = SPIKE_AT + 2 * HOUR
+    _store_posts(
+        store,
+        _quiet_days()
+        + _surge(30, ("luggage",), "bag lost at the carousel")
+        + _surge(30, ("booking",), "booking site down", later, minutes=15)
+        + _surge(4, ("luggage", "booking"), "bag lost and rebooking failed", later, minutes=10),
+    )
+    _judge(store)
+    alerts = _alerts(store)
+    assert sorted(a["rule"] for a in alerts) == ["negative_spike:booking", "negative_spike:luggage"]
+    assert all(len(a["rules"]) == 1 for a in alerts)
 
 
 def test_a_topic_joining_an_open_alert_later_sends_one_update(store: Store) -> None:
