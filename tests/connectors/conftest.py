@@ -71,6 +71,11 @@ class LocalServer:
                 try:
                     self.send_response(response.status)
                     headers = {"Content-Type": "application/json", **response.headers}
+                    if self.close_connection:
+                        # As a real server does: a client that asked to close (prawcore
+                        # does for token requests) must not pool the connection, or its
+                        # next request may go out on a socket this server just closed.
+                        headers.setdefault("Connection", "close")
                     for key, value in headers.items():
                         self.send_header(key, value)
                     self.send_header("Content-Length", str(len(raw)))
