@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 #: The artefact the default config loads (trained by `socialbot train sentiment`).
 DEFAULT_MODEL = Path(__file__).with_name("sentiment-minilm")
 DEFAULT_TOPIC_THRESHOLD = 0.35
+#: secondary topics must score within this of the best one (see `assign_topics`)
+DEFAULT_TOPIC_MARGIN = 0.05
 MAX_TOKENS = 128
 #: Texts are padded to a multiple of this many tokens (see `PostClassifier._batches`).
 PAD_MULTIPLE = 8
@@ -56,12 +58,14 @@ class PostClassifier:
         device: torch.device,
         quantized: bool = False,
         topic_threshold: float = DEFAULT_TOPIC_THRESHOLD,
+        topic_margin: float = DEFAULT_TOPIC_MARGIN,
         max_topics: int = 3,
         max_tokens: int = MAX_TOKENS,
     ) -> None:
         self.backend = backend.eval()
         self.device = device
         self.topic_threshold = topic_threshold
+        self.topic_margin = topic_margin
         self.max_topics = max_topics
         self.max_tokens = max_tokens
         self.version = backend.version + (f"+{INT8_SCHEME}" if quantized else "")
@@ -82,6 +86,7 @@ class PostClassifier:
         quantize: bool = False,
         labels: Mapping[str, str] | None = None,
         topic_threshold: float = DEFAULT_TOPIC_THRESHOLD,
+        topic_margin: float = DEFAULT_TOPIC_MARGIN,
         topic_model: str | None = None,
     ) -> PostClassifier:
         """Load the project artefact at `path` (default: the shipped one) or any
@@ -106,7 +111,7 @@ class PostClassifier:
             backend = quantize_int8(backend)  # type: ignore[assignment]
         logger.info("loaded classifier %s on %s", backend.version, target)
         return cls(backend, device=target, quantized=quantize and target.type == "cpu",
-                   topic_threshold=topic_threshold)
+                   topic_threshold=topic_threshold, topic_margin=topic_margin)
 
     def save_pretrained(self, path: str | Path) -> None:
         """Write the artefact (config, LoRA delta, head) to `path`."""
@@ -143,7 +148,8 @@ class PostClassifier:
         probs, embeddings, need = self._run(texts, batch_size=batch_size, sentiment=True)
         index = self.topic_index(topics)
         assigned = assign_topics(index.similarities(embeddings), index.names,
-                                 threshold=self.topic_threshold, max_topics=self.max_topics)
+                                 threshold=self.topic_threshold, max_topics=self.max_topics,
+                                 margin=self.topic_margin)
         best = probs.argmax(-1).tolist()
         rows = probs.tolist()
         needs: list[dict[str, float]] = (
@@ -265,10 +271,12 @@ def load_classifier(
     num_threads: int | None = None,
     labels: Mapping[str, str] | None = None,
     topic_threshold: float = DEFAULT_TOPIC_THRESHOLD,
+    topic_margin: float = DEFAULT_TOPIC_MARGIN,
     topic_model: str | None = None,
 ) -> PostClassifier:
     """Load a classifier for the core: `path` None means the shipped artefact."""
     if num_threads:
         torch.set_num_threads(num_threads)
     return PostClassifier.from_pretrained(path, device=device, quantize=quantize, labels=labels,
-                                          topic_threshold=topic_threshold, topic_model=topic_model)
+                                          topic_threshold=topic_threshold,
+                                          topic_margin=topic_margin, topic_model=topic_model)

@@ -90,9 +90,15 @@ def build_index(topics: Sequence[Topic], embed: Embedder) -> TopicIndex:
 
 
 def assign_topics(
-    scores: torch.Tensor, names: Sequence[str], *, threshold: float, max_topics: int
+    scores: torch.Tensor, names: Sequence[str], *, threshold: float, max_topics: int,
+    margin: float = 2.0,
 ) -> list[list[TopicScore]]:
-    """Turn [posts, topics] scores into best-first topic lists, ``other`` when none pass."""
+    """Turn [posts, topics] scores into best-first topic lists, ``other`` when none pass.
+
+    Topics after the best must also score within `margin` of it: a post counted under
+    every topic it faintly resembles inflates each topic's trend and makes one
+    incident fire every topic's rule (the default keeps every topic over `threshold`).
+    """
     results: list[list[TopicScore]] = []
     if scores.numel() == 0:
         return [[TopicScore(OTHER, 1.0)] for _ in range(scores.shape[0])]
@@ -103,6 +109,7 @@ def assign_topics(
              if score >= threshold),
             key=lambda t: -t.score,
         )[:max_topics]
+        ranked = [t for t in ranked if t.score >= ranked[0].score - margin]
         if not ranked:
             ranked = [TopicScore(OTHER, round(1.0 - max(max(row), 0.0), 4))]
         results.append(ranked)

@@ -147,7 +147,7 @@ class ClassifierConfig(_Strict):
     labels: dict[str, str] = Field(default_factory=dict)
     #: "" = cuda when available, else cpu
     device: str = ""
-    #: int8 dynamic quantisation of the Linear layers on CPU (ignored on GPU)
+    #: int8 quantisation of the Linear layers on CPU, per row (ignored on GPU)
     quantize: StrictBool = True
     threads: int | None = Field(default=None, ge=1)
     batch_size: int = Field(default=64, ge=1, le=4096)
@@ -155,6 +155,9 @@ class ClassifierConfig(_Strict):
     claim_size: int = Field(default=512, ge=1, le=100_000)
     #: a topic is assigned when its score reaches this; none reached -> "other"
     topic_threshold: float = Field(default=0.35, ge=-1.0, le=1.0)
+    #: a post also counts under a second (third) topic only when its score is within
+    #: this of the best one: a post about lost luggage is not also about booking
+    topic_margin: float = Field(default=0.05, ge=0.0, le=2.0)
 
 
 class TopicConfig(_Strict):

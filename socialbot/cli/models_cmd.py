@@ -181,7 +181,7 @@ def classify_cmd(
         device=settings.device or None,
         quantize=settings.quantize if quantize is None else quantize,
         num_threads=settings.threads, labels=settings.labels or None,
-        topic_threshold=settings.topic_threshold,
+        topic_threshold=settings.topic_threshold, topic_margin=settings.topic_margin,
     )
     predictions = classifier.predict_batch(lines, topics, batch_size=settings.batch_size)
     if json_out:

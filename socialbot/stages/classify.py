@@ -46,6 +46,7 @@ def load_configured_classifier(settings: ClassifierConfig, base: Config) -> Clas
         num_threads=settings.threads,
         labels=settings.labels or None,
         topic_threshold=settings.topic_threshold,
+        topic_margin=settings.topic_margin,
     )
 
 

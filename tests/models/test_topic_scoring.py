@@ -46,6 +46,16 @@ def test_max_topics_caps_the_list() -> None:
     assert len(result[0]) == 2
 
 
+def test_a_second_topic_counts_only_near_the_best_one() -> None:
+    scores = torch.tensor([[0.80, 0.78, 0.50], [0.80, 0.60, 0.10]])
+    names = ["luggage", "booking", "delays"]
+    result = assign_topics(scores, names, threshold=0.35, max_topics=3, margin=0.05)
+    assert [[t.name for t in r] for r in result] == [["luggage", "booking"], ["luggage"]]
+    wide = assign_topics(scores, names, threshold=0.35, max_topics=3)  # no margin given
+    assert [[t.name for t in r] for r in wide] == [["luggage", "booking", "delays"],
+                                                   ["luggage", "booking"]]
+
+
 def test_no_topics_means_every_post_is_other() -> None:
     index = build_index([], fake_embed)
     result = assign_topics(index.similarities(fake_embed(["x", "y"])), index.names,
