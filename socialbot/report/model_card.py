@@ -1,9 +1,10 @@
 """What the classifier's own model card says about its measured accuracy.
 
-The sentiment model's folder (models/sentiment-minilm) holds MODEL_CARD.md and,
-when its engineer wrote one, a JSON metrics file. Numbers come from the JSON when
-present, else from the card's lines that mention accuracy or F1; otherwise the
-report says plainly that accuracy was not measured.
+The sentiment model's folder (models/sentiment-minilm) holds MODEL_CARD.md and
+JSON metrics files (`heldout_metrics.json` from `train sentiment`, `need_metrics.json`
+from `train need`). Numbers come from every such JSON, each labelled by its file, else
+from the card's lines that mention accuracy or F1; otherwise the report says plainly
+that accuracy was not measured.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def read_accuracy(folder: Path | None = None) -> ModelAccuracy:
     folder = folder or default_model_dir()
     if folder is None or not folder.is_dir():
         return ModelAccuracy()
+    found = ModelAccuracy()
     for path in sorted(folder.glob("*.json")):
         if path.name in (
             "classifier.json",
@@ -64,9 +66,15 @@ def read_accuracy(folder: Path | None = None) -> ModelAccuracy:
         except (OSError, ValueError) as exc:
             logger.warning("cannot read metrics %s: %s", path, exc)
             continue
-        rows = list(_metric_dicts(data, ""))
+        # Each metrics file is one measurement (the sentiment hold-out, the need head's
+        # complaints hold-out): label its rows by the file so the report shows them all.
+        label = "" if path.stem == "metrics" else f"{path.stem.removesuffix('_metrics')}: "
+        rows = [(f"{label}{what}", numbers) for what, numbers in _metric_dicts(data, "")]
         if rows:
-            return ModelAccuracy(source=str(path), rows=rows)
+            found.source = ", ".join(filter(None, [found.source, str(path)]))
+            found.rows.extend(rows)
+    if found.measured:
+        return found
     card = folder / "MODEL_CARD.md"
     if card.is_file():
         return ModelAccuracy(source=str(card), quoted=metric_lines(card.read_text("utf-8"))[:20])

@@ -32,6 +32,16 @@ def test_metrics_json_next_to_the_card_wins(tmp_path: Path) -> None:
     }
 
 
+def test_every_metrics_file_is_reported_under_its_name(tmp_path: Path) -> None:
+    (tmp_path / "heldout_metrics.json").write_text(json.dumps({"macro_recall": 0.715}))
+    (tmp_path / "need_metrics.json").write_text(json.dumps(
+        {"data": "complaints.tsv@heldout", "complaint_f1": 0.801, "reply_recall": 0.9}))
+    acc = read_accuracy(tmp_path)
+    assert dict(acc.rows) == {"heldout: overall": {"macro_recall": 0.715},
+                              "need: overall": {"complaint_f1": 0.801, "reply_recall": 0.9}}
+    assert acc.source and "need_metrics.json" in acc.source
+
+
 def test_without_json_the_cards_metric_lines_are_quoted(tmp_path: Path) -> None:
     (tmp_path / "MODEL_CARD.md").write_text(
         "# Sentiment\n\nTrained on tweets.\n\n| split | accuracy | macro-F1 |\n|---|---|---|\n"
