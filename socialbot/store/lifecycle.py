@@ -193,32 +193,33 @@ def start_posting(conn: Connection, ref: DraftRef, *, version: int, now: datetim
     None when the draft changed since the poster read it (undone, re-approved,
     taken by another poster): the caller sends nothing.
     """
-    text = conn.execute(
-        select(DRAFTS.c.approved_text).where(DRAFTS.c.id == ref.draft_id,
-                                             DRAFTS.c.version == version)
-    ).scalar_one_or_none()
-    if text is None or not _move(
-        conn, ref, leaving=[DraftStatus.APPROVED], guards=[DRAFTS.c.version == version],
-        values={"status": DraftStatus.POSTING.value, "posting_at": now,
-                "post_attempts": DRAFTS.c.post_attempts + 1, "error": None},
-        actor=POSTER, action="draft.posting", now=now, detail={"text": text},
-    ):
-        return None
-    return str(text)
+    return _take_for_sending(conn, ref, version=version, now=now,
+                             leaving=DraftStatus.APPROVED, guards=[],
+                             values={"status": DraftStatus.POSTING.value, "posting_at": now,
+                                     "error": None}, detail={})
 
 
 def resume_posting(conn: Connection, ref: DraftRef, *, version: int, stale_before: datetime,
                    now: datetime) -> str | None:
     """posting (left by a dead poster, still at `version`) -> posting again, by us."""
+    return _take_for_sending(conn, ref, version=version, now=now,
+                             leaving=DraftStatus.POSTING,
+                             guards=[DRAFTS.c.posting_at < stale_before],
+                             values={"posting_at": now}, detail={"resumed": True})
+
+
+def _take_for_sending(conn: Connection, ref: DraftRef, *, version: int, now: datetime,
+                      leaving: DraftStatus, guards: list[ColumnElement[bool]],
+                      values: dict[str, Any], detail: dict[str, object]) -> str | None:
+    """The poster's claim, at the version it read: the approved text, or None if it moved."""
     text = conn.execute(
         select(DRAFTS.c.approved_text).where(DRAFTS.c.id == ref.draft_id,
                                              DRAFTS.c.version == version)
     ).scalar_one_or_none()
     if text is None or not _move(
-        conn, ref, leaving=[DraftStatus.POSTING],
-        guards=[DRAFTS.c.version == version, DRAFTS.c.posting_at < stale_before],
-        values={"posting_at": now, "post_attempts": DRAFTS.c.post_attempts + 1},
-        actor=POSTER, action="draft.posting", now=now, detail={"text": text, "resumed": True},
+        conn, ref, leaving=[leaving], guards=[DRAFTS.c.version == version, *guards],
+        values={**values, "post_attempts": DRAFTS.c.post_attempts + 1},
+        actor=POSTER, action="draft.posting", now=now, detail={"text": text, **detail},
     ):
         return None
     return str(text)
