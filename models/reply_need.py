@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +108,6 @@ def fit_head(features: torch.Tensor, labels: torch.Tensor, hidden_size: int,
     """Fit a `ReplyNeedHead` to (N, 2*hidden) features; classes weighted by inverse frequency
     so the rarer questions are not drowned by the rest."""
     torch.manual_seed(args.seed)
-    random.seed(args.seed)
     head = ReplyNeedHead(hidden_size)
     counts = torch.bincount(labels, minlength=len(NEEDS)).float().clamp(min=1)
     weights = counts.sum() / (len(NEEDS) * counts)
@@ -190,10 +188,6 @@ def read_head(folder: Path, hidden_size: int) -> ReplyNeedHead | None:
     head = ReplyNeedHead(hidden_size)
     head.load_state_dict(load_file(str(path)))
     return head.eval()
-
-
-#: (texts) -> (N, 2*hidden) ``[CLS]`` + mean features, for training on a frozen encoder
-Featurise = Callable[[list[str]], torch.Tensor]
 
 
 def train_need_head(
