@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import overload
+from typing import Literal, overload
 
 import torch
 
@@ -39,6 +39,8 @@ DEFAULT_TOPIC_MARGIN = 0.05
 MAX_TOKENS = 128
 #: Texts are padded to a multiple of this many tokens (see `PostClassifier._batches`).
 PAD_MULTIPLE = 8
+#: what one pass over the texts computes: everything, the heads' input, or topic embeddings
+RunMode = Literal["predict", "features", "embed"]
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -145,7 +147,7 @@ class PostClassifier:
         """Classify `texts` in length-sorted batches; results are in input order."""
         if not texts:
             return []
-        probs, embeddings, need = self._run(texts, batch_size=batch_size, sentiment=True)
+        probs, embeddings, need = self._run(texts, batch_size=batch_size, mode="predict")
         index = self.topic_index(topics)
         assigned = assign_topics(index.similarities(embeddings), index.names,
                                  threshold=self.topic_threshold, max_topics=self.max_topics,
@@ -171,17 +173,17 @@ class PostClassifier:
     def probabilities(self, texts: list[str], *, batch_size: int = 64) -> torch.Tensor:
         """Unrounded sentiment probabilities, one row per text in input order, columns
         in `SENTIMENTS` order; a row does not depend on the other texts or `batch_size`."""
-        return self._run(texts, batch_size=batch_size, sentiment=True)[0]
+        return self._run(texts, batch_size=batch_size, mode="predict")[0]
 
     def features(self, texts: list[str], *, batch_size: int = 64) -> torch.Tensor:
         """``[CLS]`` + mean-pooled vectors of the project artefact, the heads' input."""
         if not isinstance(self.backend, AdaptedEncoder):
             raise TypeError("only the project's own artefact takes a need head")
-        return self._run(texts, batch_size=batch_size, sentiment=False, features=True)[1]
+        return self._run(texts, batch_size=batch_size, mode="features")[1]
 
     def embed(self, texts: list[str], *, batch_size: int = 64) -> torch.Tensor:
         """Normalised topic-space embeddings of `texts`, in input order."""
-        return self._run(texts, batch_size=batch_size, sentiment=False)[1]
+        return self._run(texts, batch_size=batch_size, mode="embed")[1]
 
     def topic_index(self, topics: Sequence[Topic]) -> TopicIndex:
         """Embedded `topics`, cached because watches rarely change."""
@@ -191,14 +193,14 @@ class PostClassifier:
         return self._topic_cache[key]
 
     def _run(
-        self, texts: list[str], *, batch_size: int, sentiment: bool, features: bool = False
+        self, texts: list[str], *, batch_size: int, mode: RunMode
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Sentiment probabilities (zeros unless `sentiment`), embeddings (or, with
-        `features`, the heads' ``[CLS]`` + mean input) and need probabilities (None
-        without a need head), each in input order."""
+        """Sentiment probabilities (zeros unless `mode` is "predict"), the second output
+        (topic embeddings, or for "features" the heads' ``[CLS]`` + mean input) and need
+        probabilities (None without a need head), each in input order."""
         backend = self.backend
         clean = [normalise_text(t) for t in texts]
-        tokenizer = backend.tokenizer if sentiment or features else backend.embed_tokenizer
+        tokenizer = backend.embed_tokenizer if mode == "embed" else backend.tokenizer
         ids = tokenizer(clean, truncation=True, max_length=self.max_tokens)["input_ids"]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         probs = torch.zeros((len(texts), len(SENTIMENTS)))
@@ -208,10 +210,10 @@ class PostClassifier:
             for chunk in self._batches(order, [len(r) for r in ids], batch_size):
                 batch_ids, mask = self._pad([ids[i] for i in chunk], tokenizer.pad_token_id)
                 n = None
-                if sentiment:
+                if mode == "predict":
                     p, e, n = backend(batch_ids, mask, [clean[i] for i in chunk], self._pad)
                     probs[chunk] = p.cpu()
-                elif features:
+                elif mode == "features":
                     assert isinstance(backend, AdaptedEncoder)
                     e = torch.cat(backend.features(batch_ids, mask), dim=-1)
                 else:
