@@ -7,6 +7,7 @@ checked ends as a visible failure instead of being re-checked for ever.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,8 +58,6 @@ def config_for(tmp_path: Path, *, dry_run: bool) -> Config:
 
 def posts_sent(fake: FakeX) -> list[str]:
     """Texts of the replies the fake platform received (accepted or not)."""
-    import json
-
     return [json.loads(r.body)["text"] for r in fake.requests
             if r.method == "POST" and r.path == "/2/tweets"]
 
@@ -69,8 +68,6 @@ def drafts(store: Store) -> dict[int, Any]:
 
 
 def audit_texts(store: Store, action: str) -> list[str]:
-    import json
-
     with store.engine.connect() as conn:
         rows = conn.execute(select(AUDIT.c.detail).where(AUDIT.c.action == action)
                             .order_by(AUDIT.c.id)).all()
