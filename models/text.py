@@ -9,11 +9,14 @@ from __future__ import annotations
 import html
 import re
 
+import emoji
+
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MENTION = re.compile(r"(?<![\w@])@\w{1,30}")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _SPACE = re.compile(r"\s+")
 _KEY_DROP = re.compile(r"[^0-9a-z]+")
+_SKIN_TONE = re.compile(r"_(?:light|medium-light|medium|medium-dark|dark)_skin_tone")
 
 
 def _unescape(match: re.Match[str]) -> str:
@@ -22,15 +25,41 @@ def _unescape(match: re.Match[str]) -> str:
     return "" if 0xD800 <= ord(char) <= 0xDFFF else char
 
 
+def emoji_as_words(text: str) -> str:
+    """Spell each emoji as its name ("🔥" -> "fire"), a repeated one only once.
+
+    The encoder's uncased BERT vocabulary has no emoji: each one, or a run of
+    them, becomes a single [UNK], though emoji carry much of a post's tone.
+
+    Names are the Unicode CLDR short names the ``emoji`` package carries, so
+    "❤️" reads "red heart" and "😂😂😂" reads "face with tears of joy".
+    """
+    if emoji.emoji_count(text) == 0:
+        return text
+    out: list[str] = []
+    last = ""
+    for token in emoji.analyze(text, non_emoji=True):
+        if isinstance(token.value, emoji.EmojiMatch):
+            name = _SKIN_TONE.sub("", str(token.value.data["en"])).strip(":").replace("_", " ")
+            if name != last:
+                out.append(f" {name} ")
+            last = name
+        else:
+            out.append(token.chars)
+            last = last if token.chars.isspace() else ""
+    return "".join(out)
+
+
 def normalise_text(text: str) -> str:
     """Return `text` as the model was trained to read it.
 
-    Decodes literal ``\\uXXXX`` escapes and HTML entities, replaces user names
-    with ``@user`` and links with ``http``, collapses whitespace and strips the
-    CSV-style outer quotes some corpora carry.
+    Decodes literal ``\\uXXXX`` escapes and HTML entities, spells emoji as
+    words, replaces user names with ``@user`` and links with ``http``, collapses
+    whitespace and strips the CSV-style outer quotes some corpora carry.
     """
     text = _ESCAPE.sub(_unescape, text)
     text = html.unescape(text)
+    text = emoji_as_words(text)
     text = _URL.sub("http", text)
     text = _MENTION.sub("@user", text)
     text = _SPACE.sub(" ", text).strip()
