@@ -4,8 +4,12 @@ The head reads the same ``[CLS]`` + mean-pooled vector as the sentiment head, so
 costs one small matrix product per batch. It is trained on posts written *to* brands
 (the complaints corpus of Preoţiuc-Pietro et al. 2019: complaint or not), with the
 non-complaints that ask something labelled `question` from their form (a question
-mark, or an opening such as "how do I"). The encoder stays frozen, so the sentiment
-head and the topic embeddings are unchanged by it.
+mark, or an opening such as "how do I"). Praise written to brands (the positive rows
+of a brand-directed sentiment set) can be added as posts that need no reply.
+
+The head is either fitted on a frozen encoder (`train_need_head`, seconds; sentiment and
+topics stay exactly as they were) or trained with the encoder, next to the sentiment
+head (`models.training.train_sentiment` with need rows).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from models.datasets import DataFormatError, hash_split_path, in_heldout
+from models.datasets import DataFormatError, LabelledText, hash_split_path, in_heldout
+from socialbot.domain import SENTIMENTS
 
 #: What a post needs, in the head's output order.
 NEEDS: tuple[str, ...] = ("complaint", "question", "none")
@@ -89,6 +94,28 @@ def load_complaints(path: str | Path) -> list[NeedExample]:
     return rows
 
 
+def praise_rows(rows: Sequence[LabelledText]) -> list[NeedExample]:
+    """The positive rows of brand-directed sentiment data, as posts that need no reply.
+
+    The complaints corpus's non-complaints are mostly posts not written to a brand, so a
+    head trained on it alone learns "names an order or a delivery" as a complaint and
+    reads praise such as "delivery right on time again" as one. A praise row that asks
+    something by its form is a question, as in `load_complaints`.
+    """
+    positive = SENTIMENTS.index("positive")
+    return [NeedExample(r.text, 1 if asks(r.text) else 2) for r in rows if r.label == positive]
+
+
+def class_weights(labels: torch.Tensor) -> torch.Tensor:
+    """Inverse-frequency loss weights, so the rarer questions are not drowned by the rest."""
+    counts = torch.bincount(labels, minlength=len(NEEDS)).float().clamp(min=1)
+    return counts.sum() / (len(NEEDS) * counts)
+
+
+def rows_per_label(labels: Sequence[int]) -> dict[str, int]:
+    return {name: sum(1 for label in labels if label == i) for i, name in enumerate(NEEDS)}
+
+
 @dataclass(frozen=True, slots=True)
 class NeedTraining:
     """How the head is fitted: full-batch AdamW on frozen features (seconds on a CPU)."""
@@ -105,12 +132,11 @@ class NeedTraining:
 
 def fit_head(features: torch.Tensor, labels: torch.Tensor, hidden_size: int,
              args: NeedTraining) -> ReplyNeedHead:
-    """Fit a `ReplyNeedHead` to (N, 2*hidden) features; classes weighted by inverse frequency
-    so the rarer questions are not drowned by the rest."""
+    """Fit a `ReplyNeedHead` to (N, 2*hidden) features, classes weighted by inverse
+    frequency."""
     torch.manual_seed(args.seed)
     head = ReplyNeedHead(hidden_size)
-    counts = torch.bincount(labels, minlength=len(NEEDS)).float().clamp(min=1)
-    weights = counts.sum() / (len(NEEDS) * counts)
+    weights = class_weights(labels)
     optimiser = torch.optim.AdamW(head.parameters(), lr=args.learning_rate,
                                   weight_decay=args.weight_decay)
     head.train()
@@ -167,11 +193,15 @@ def score(predicted: Sequence[int], gold: Sequence[int]) -> NeedReport:
                       round(correct / len(gold), 4) if gold else math.nan, confusion)
 
 
-def write_head(folder: Path, head: ReplyNeedHead, meta: dict[str, object]) -> None:
-    """Save the head into the artefact at `folder` and record how it was made."""
+def save_head_weights(folder: Path, head: ReplyNeedHead) -> None:
     from safetensors.torch import save_file
 
     save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(folder / HEAD_FILE))
+
+
+def write_head(folder: Path, head: ReplyNeedHead, meta: dict[str, object]) -> None:
+    """Save the head into the artefact at `folder` and record how it was made."""
+    save_head_weights(folder, head)
     config_path = folder / "classifier.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config.setdefault("extra", {})["reply_need"] = meta
@@ -215,10 +245,9 @@ def train_need_head(
     features = torch.cat(parts)
     labels = torch.tensor([r.label for r in rows])
     head = fit_head(features, labels, features.shape[-1] // 2, args)
-    counts = torch.bincount(labels, minlength=len(NEEDS)).tolist()
     write_head(folder, head, {
         "labels": list(NEEDS), "data": data, "rows": len(rows),
-        "rows_per_label": dict(zip(NEEDS, counts, strict=True)),
+        "rows_per_label": rows_per_label(labels.tolist()),
         "training": {"steps": args.steps, "learning_rate": args.learning_rate,
                      "weight_decay": args.weight_decay, "seed": args.seed,
                      "encoder": "frozen, fp32", "class_weights": "inverse frequency"},

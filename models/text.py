@@ -39,7 +39,7 @@ def emoji_as_words(text: str) -> str:
     out: list[str] = []
     last = ""
     for token in emoji.analyze(text, non_emoji=True):
-        if isinstance(token.value, emoji.EmojiMatch):
+        if isinstance(token.value, emoji.EmojiMatch) and token.value.data:
             name = _SKIN_TONE.sub("", str(token.value.data["en"])).strip(":").replace("_", " ")
             if name != last:
                 out.append(f" {name} ")

@@ -1,8 +1,11 @@
-"""Fine-tune the sentiment side of the classifier: a LoRA adapter plus head.
+"""Fine-tune the classifier: a LoRA adapter plus the sentiment head (and the need head).
 
 The loss is weighted cross-entropy on the sentiment head plus an *anchor* term
 that keeps the mean-pooled embedding close to the frozen base encoder's, so the
-few-shot topic scorer keeps working on the same forward pass.
+few-shot topic scorer keeps working on the same forward pass. Given need rows
+(complaint / question / none), each step also takes a batch of them through the
+same encoder into the need head, so the encoder learns what a frozen one cannot
+tell apart: praise that names an order from a complaint about it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import math
 import random
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +26,15 @@ from torch import nn
 from models.artefact import PACKAGED_ENCODER, ArtefactConfig, lora_state, resolve_base_model
 from models.datasets import LabelledText
 from models.heads import SentimentHead, pad_right, pool
+from models.reply_need import (
+    HEAD_FILE,
+    NEEDS,
+    NeedExample,
+    ReplyNeedHead,
+    class_weights,
+    rows_per_label,
+    save_head_weights,
+)
 from models.text import normalise_text
 from socialbot.domain import SENTIMENTS
 
@@ -75,6 +87,8 @@ class TrainingArguments:
     lora_dropout: float = 0.05
     target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
     anchor_weight: float = 1.0
+    need_weight: float = 1.0  # of the need head's loss, when need rows are given
+    need_batch_size: int = 16  # need rows per step, beside `batch_size` sentiment rows
     seed: int = 0
     num_threads: int | None = None
     checkpoint_every: int = 0  # steps between interim saves; 0 = only at the end
@@ -101,6 +115,8 @@ class TrainingArguments:
             (0 <= self.lora_dropout < 1, "lora_dropout must be in [0, 1)"),
             (bool(self.target_modules), "target_modules must name at least one module"),
             (self.anchor_weight >= 0, "anchor_weight must be >= 0"),
+            (self.need_weight >= 0, "need_weight must be >= 0"),
+            (self.need_batch_size >= 1, "need_batch_size must be positive"),
             (self.num_threads is None or self.num_threads >= 1, "num_threads must be positive"),
             (self.checkpoint_every >= 0, "checkpoint_every must be >= 0"),
             (self.max_steps is None or self.max_steps >= 1, "max_steps must be positive"),
@@ -129,9 +145,10 @@ def make_batches(
 
 
 def _continue_from(
-    folder: Path, model: nn.Module, head: nn.Module, args: TrainingArguments
+    folder: Path, model: nn.Module, head: nn.Module, args: TrainingArguments,
+    need_head: nn.Module | None = None,
 ) -> None:
-    """Load a saved adapter and head, e.g. to anneal an interrupted run."""
+    """Load a saved adapter and heads, e.g. to anneal an interrupted run."""
     from safetensors.torch import load_file
 
     saved = ArtefactConfig.load(folder)
@@ -147,6 +164,16 @@ def _continue_from(
         with torch.no_grad():
             params[name].copy_(value)
     head.load_state_dict(load_file(str(folder / "head.safetensors")))
+    if need_head is not None and (folder / HEAD_FILE).exists():
+        need_head.load_state_dict(load_file(str(folder / HEAD_FILE)))
+
+
+def _endless_batches(
+    lengths: Sequence[int], batch_size: int, rng: random.Random
+) -> Iterator[list[int]]:
+    """Length-bucketed batches of a small set, reshuffled each time it runs out."""
+    while True:
+        yield from make_batches(lengths, batch_size, rng)
 
 
 def train_sentiment(
@@ -154,9 +181,14 @@ def train_sentiment(
     args: TrainingArguments,
     output_dir: str | Path,
     *,
+    need_rows: Sequence[NeedExample] = (),
     progress: ProgressCallback | None = None,
 ) -> ArtefactConfig:
-    """Fine-tune on `rows` and write the artefact to `output_dir`; return its config."""
+    """Fine-tune on `rows` and write the artefact to `output_dir`; return its config.
+
+    With `need_rows` the need head is trained too, on the same encoder, and saved
+    beside the sentiment head.
+    """
     from peft import LoraConfig, get_peft_model
     from safetensors.torch import save_file
     from transformers import AutoModel, AutoTokenizer
@@ -187,8 +219,9 @@ def train_sentiment(
         warnings.simplefilter("ignore", FutureWarning)
         model = get_peft_model(encoder, peft_config)
     head = SentimentHead(hidden)
+    need_head = ReplyNeedHead(hidden) if need_rows else None
     if args.init_from:
-        _continue_from(Path(args.init_from), model, head, args)
+        _continue_from(Path(args.init_from), model, head, args, need_head)
 
     texts = [normalise_text(r.text) for r in rows]
     encoded = tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]
@@ -198,7 +231,15 @@ def train_sentiment(
     if args.max_steps:
         total = min(total, args.max_steps)
 
+    need_labels = torch.tensor([r.label for r in need_rows], dtype=torch.long)
+    need_encoded = tokenizer([normalise_text(r.text) for r in need_rows], truncation=True,
+                             max_length=args.max_length)["input_ids"] if need_rows else []
+    need_batches = _endless_batches([len(e) for e in need_encoded], args.need_batch_size, rng)
+    need_loss_fn = nn.CrossEntropyLoss(weight=class_weights(need_labels)) if need_rows else None
+
     params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
+    if need_head is not None:
+        params += list(need_head.parameters())
     optimiser = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
     warmup = min(args.warmup_steps, max(total // 10, 1))
 
@@ -219,17 +260,33 @@ def train_sentiment(
         extra={"training": {k: v for k, v in asdict(args).items() if k != "version"}},
     )
 
+    if need_head is not None:
+        config.extra["reply_need"] = {
+            "labels": list(NEEDS), "rows": len(need_rows),
+            "rows_per_label": rows_per_label(need_labels.tolist()),
+            "training": {"encoder": "trained with the sentiment head (joint)",
+                         "need_weight": args.need_weight,
+                         "need_batch_size": args.need_batch_size,
+                         "class_weights": "inverse frequency"},
+        }
+
     def save() -> None:
         config.extra["steps"] = step
         save_file(lora_state(model), str(output / "adapter.safetensors"))
         save_file({k: v.contiguous() for k, v in head.state_dict().items()},
                   str(output / "head.safetensors"))
+        if need_head is not None:
+            save_head_weights(output, need_head)
+        elif (output / HEAD_FILE).exists():  # a stale head would not match this encoder
+            (output / HEAD_FILE).unlink()
         config.save(output)
 
     model.train()
     head.train()
+    if need_head is not None:
+        need_head.train()
     step, started = 0, time.monotonic()
-    running = {"loss": 0.0, "anchor": 0.0, "accuracy": 0.0}
+    running = {"loss": 0.0, "anchor": 0.0, "need": 0.0, "accuracy": 0.0}
     while step < total:
         for batch in make_batches([len(e) for e in encoded], args.batch_size, rng):
             if step >= total:
@@ -247,6 +304,15 @@ def train_sentiment(
                                       mask)
                 anchor = (1 - nn.functional.cosine_similarity(mean, teacher, dim=-1)).mean()
                 loss = loss + args.anchor_weight * anchor
+            need_loss = torch.zeros(())
+            if need_head is not None and need_loss_fn is not None:
+                picked = next(need_batches)
+                n_ids, n_mask = pad_right([need_encoded[i] for i in picked],
+                                          tokenizer.pad_token_id)
+                n_cls, n_mean = pool(model(input_ids=n_ids, attention_mask=n_mask)
+                                     .last_hidden_state, n_mask)
+                need_loss = need_loss_fn(need_head(n_cls, n_mean), need_labels[picked])
+                loss = loss + args.need_weight * need_loss
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -255,13 +321,14 @@ def train_sentiment(
             step += 1
             accuracy = (logits.argmax(-1) == target).float().mean().item()
             for key, value in (("loss", loss.item()), ("anchor", anchor.item()),
-                               ("accuracy", accuracy)):
+                               ("need", need_loss.item()), ("accuracy", accuracy)):
                 running[key] = 0.98 * running[key] + 0.02 * value if step > 1 else value
             if progress:
                 progress(step, total, dict(running))
             if step % 100 == 0 or step == total:
-                logger.info("step %d/%d loss %.4f anchor %.4f acc %.3f (%.0fs)", step, total,
-                            running["loss"], running["anchor"], running["accuracy"],
+                logger.info("step %d/%d loss %.4f anchor %.4f need %.4f acc %.3f (%.0fs)", step,
+                            total, running["loss"], running["anchor"], running["need"],
+                            running["accuracy"],
                             time.monotonic() - started)
             if args.checkpoint_every and step % args.checkpoint_every == 0:
                 save()

@@ -60,12 +60,21 @@ def train_sentiment_cmd(
     class_weights: Annotated[str, typer.Option(
         help="Loss weights for negative,neutral,positive (e.g. 1.6,0.8,1.0), or 'balanced': "
         "inverse label frequency in the training rows.")] = "1.6,0.8,1.0",
+    need_data: Annotated[list[str] | None, typer.Option(
+        "--need-data", help="complaints.tsv-style data (FILE@train for its training part): "
+        "train the need head with the encoder too (repeatable).")] = None,
+    need_praise: Annotated[list[str] | None, typer.Option(
+        "--need-praise", help="Brand-directed sentiment data whose positive rows are added "
+        "to the need head's training as posts that need no reply (repeatable).")] = None,
+    need_weight: Annotated[float, typer.Option(help="Weight of the need head's loss.")] = 1.0,
 ) -> None:
-    """Fine-tune the sentiment adapter and head, then evaluate on a held-out split."""
+    """Fine-tune the sentiment adapter and head (and the need head), then evaluate."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from models.datasets import dedupe, drop_overlap, load_labelled, split_rows
+    from models.datasets import DataFormatError, dedupe, drop_overlap, load_labelled, split_rows
+    from models.reply_need import load_complaints, praise_rows
     from models.training import TrainingArguments, parse_class_weights, train_sentiment
+    from socialbot.cli.need_cmd import record_need_metrics
 
     try:  # checked before reading any data: a bad option fails at once
         args = TrainingArguments(
@@ -75,9 +84,17 @@ def train_sentiment_cmd(
             label_smoothing=label_smoothing, max_steps=max_steps,
             checkpoint_every=checkpoint_every, num_threads=threads, seed=seed,
             init_from=str(init_from) if init_from else None, warmup_steps=warmup_steps,
+            need_weight=need_weight,
         )
     except ValueError as exc:
         fail(str(exc), code=2)
+    if need_praise and not need_data:
+        fail("--need-praise adds rows to the need head's training: give --need-data too", code=2)
+    try:
+        need_rows = [r for path in need_data or [] for r in load_complaints(path)]
+        need_rows += [r for path in need_praise or [] for r in praise_rows(load_labelled(path))]
+    except (DataFormatError, OSError) as exc:
+        fail(str(exc))
     rows = dedupe([r for path in (data or [DEFAULT_TRAIN_DATA]) for r in load_labelled(path)])
     holdouts = holdout if holdout is not None else [p for p in [DEFAULT_HOLDOUT] if p.exists()]
     for path in holdouts:
@@ -91,6 +108,8 @@ def train_sentiment_cmd(
         fail(str(exc), code=2)
     err_console.print(f"training on {len(train_rows)} rows, evaluating on {len(eval_rows)}; "
                       "class weights " + ", ".join(f"{w:.2f}" for w in weights))
+    if need_rows:
+        err_console.print(f"and the need head on {len(need_rows)} rows")
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
                   "{task.total}"), TextColumn("{task.fields[stats]}"), TimeRemainingColumn(),
                   console=err_console) as bar:
@@ -100,8 +119,10 @@ def train_sentiment_cmd(
             bar.update(task, completed=step, total=total,
                        stats=f"loss {stats['loss']:.3f} acc {stats['accuracy']:.3f}")
 
-        config = train_sentiment(train_rows, args, output, progress=update)
+        config = train_sentiment(train_rows, args, output, need_rows=need_rows, progress=update)
     err_console.print(f"wrote {output} ({config.version})")
+    for need_path in need_data or []:
+        record_need_metrics(output, need_path)
     if eval_rows:
         from models.evaluation import evaluate_rows, render_report
 

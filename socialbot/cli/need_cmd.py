@@ -30,7 +30,7 @@ def train_need_cmd(
     """Fit the complaint / question / none head on a frozen classifier and save it there."""
     from models.classifier import DEFAULT_MODEL
     from models.datasets import DataFormatError
-    from models.reply_need import NeedTraining, evaluate_need, load_complaints, train_need_head
+    from models.reply_need import NeedTraining, load_complaints, train_need_head
 
     try:
         args = NeedTraining(steps=steps, learning_rate=learning_rate,
@@ -43,13 +43,24 @@ def train_need_cmd(
     with count_progress("embedding posts") as progress:
         train_need_head(folder, rows, args, data=data, progress=progress)
     err_console.print(f"need head written to {folder} ({len(rows)} rows)")
-    if data.endswith("@train"):  # measure on the part it never saw, for the report
-        heldout = data.removesuffix("@train") + "@heldout"
-        report = evaluate_need(folder, load_complaints(heldout), quantize=True)
-        (folder / "need_metrics.json").write_text(
-            json.dumps({"data": heldout, "quantized": True, **report.as_dict()}, indent=2) + "\n")
-        err_console.print(f"{heldout}: complaint F1 {report.complaint_f1:.3f} "
-                          f"(written to {folder / 'need_metrics.json'})")
+    record_need_metrics(folder, data)
+
+
+def record_need_metrics(folder: Path, data: str) -> None:
+    """Measure the head on the part of `data` training never saw, for the report.
+
+    Only for ``FILE@train`` data: anything else has no unseen part to measure on.
+    """
+    from models.reply_need import evaluate_need, load_complaints
+
+    if not data.endswith("@train"):
+        return
+    heldout = data.removesuffix("@train") + "@heldout"
+    report = evaluate_need(folder, load_complaints(heldout), quantize=True)
+    (folder / "need_metrics.json").write_text(
+        json.dumps({"data": heldout, "quantized": True, **report.as_dict()}, indent=2) + "\n")
+    err_console.print(f"{heldout}: complaint F1 {report.complaint_f1:.3f} "
+                      f"(written to {folder / 'need_metrics.json'})")
 
 
 def eval_need_cmd(

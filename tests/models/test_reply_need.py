@@ -10,6 +10,7 @@ import pytest
 
 from models.classifier import PostClassifier
 from models.reply_need import NEEDS, NeedExample, asks, load_complaints, score, train_need_head
+from tests.models.conftest import toy_rows
 
 torch = pytest.importorskip("torch")
 
@@ -70,6 +71,43 @@ def test_a_trained_head_rides_on_the_classifiers_pass(tiny_artefact: Path, tmp_p
         assert set(p.need_scores) == set(NEEDS)
         assert abs(sum(p.need_scores.values()) - 1) < 1e-3
         assert p.sentiment == before.predict(texts[predictions.index(p)]).sentiment  # untouched
+
+
+def test_the_need_head_can_be_trained_with_the_encoder(tiny_encoder: Path,
+                                                       tmp_path: Path) -> None:
+    from models.training import TrainingArguments, train_sentiment
+
+    args = TrainingArguments(base_model=str(tiny_encoder), epochs=4, batch_size=16,
+                             learning_rate=1e-2, warmup_steps=10, lora_r=4, lora_alpha=8,
+                             class_weights=(1.0, 1.0, 1.0), need_batch_size=8,
+                             version="tiny-joint")
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        config = train_sentiment(toy_rows(300), args, tmp_path / "joint",
+                                 need_rows=load_complaints(complaints_file(tmp_path)))
+    finally:
+        torch.set_num_threads(threads)
+    assert config.extra["reply_need"]["rows_per_label"] == {"complaint": 40, "question": 40,
+                                                            "none": 40}
+    classifier = PostClassifier.from_pretrained(tmp_path / "joint")
+    assert classifier.version == "tiny-joint+need"
+    texts = ["@shop my order 7 is broken and late, awful", "@shop do you open on sunday 3?",
+             "lovely table meeting on tuesday 9"]
+    assert [p.need for p in classifier.predict(texts)] == list(NEEDS)
+    assert [p.sentiment for p in classifier.predict(["love it", "hate it"])] == [
+        "positive", "negative"]
+
+
+def test_brand_praise_needs_no_reply_unless_it_asks() -> None:
+    from models.datasets import LabelledText
+    from models.reply_need import praise_rows
+
+    rows = [LabelledText("love the new app @shop", 2),
+            LabelledText("can you restock it? so good", 2),
+            LabelledText("my order never came", 0), LabelledText("the shop opens at 9", 1)]
+    assert praise_rows(rows) == [NeedExample("love the new app @shop", 2),
+                                 NeedExample("can you restock it? so good", 1)]
 
 
 def test_training_without_rows_is_refused(tiny_artefact: Path) -> None:

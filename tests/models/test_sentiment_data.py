@@ -92,3 +92,11 @@ def test_dedupe_and_split_are_deterministic() -> None:
     b = split_rows(unique, fraction=0.1, seed=3)
     assert a == b and len(a[1]) == 10
     assert not {r.text for r in a[0]} & {r.text for r in a[1]}
+
+
+def test_emoji_reach_the_model_as_words() -> None:
+    # The BERT vocabulary has no emoji: unspelt, "love it 😍" and "love it 😡" read alike.
+    assert normalise_text("love it 😍") == "love it smiling face with heart-eyes"
+    assert normalise_text("late again 😡😡😡 @shop") == "late again enraged face @user"
+    assert normalise_text("ok 👍🏽👍") == "ok thumbs up"
+    assert normalise_text("no emoji here") == "no emoji here"
