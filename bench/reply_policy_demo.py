@@ -35,6 +35,8 @@ sys.path.insert(0, str(REPO))  # run as a script: the demo generator lives in sc
 from scripts.make_demo_stream import Builder  # noqa: E402
 
 WANTED = ("complaint", "question")
+#: skip reasons that are rules, not the classifier's reading
+RULED_OUT = ("not_addressed", "retweet", "already_replied", "own_post")
 
 
 def _no_generator() -> DraftGenerator:
@@ -82,8 +84,14 @@ def main() -> None:
         print(f"{kind:<12}{table[(kind, 'draft')]:>9}{table[(kind, 'skip')]:>9}")
     chosen = sum(v for (k, d), v in table.items() if d == "draft")
     right = sum(v for (k, d), v in table.items() if d == "draft" and k in WANTED)
+    # Recall counts only the posts the policy may answer at all: a complaint that does
+    # not address the brand, a retweet or one already answered is skipped by rule.
+    answerable = sum(1 for platform, post_id, _, _, reason, _ in rows
+                     if kinds[(platform, post_id)] in WANTED and reason not in RULED_OUT)
     print(f"\n{chosen} posts chosen for a draft, {right} of them complaints or questions "
           f"({right / max(chosen, 1):.0%}); {chosen - right} praise/noise")
+    print(f"precision {right / max(chosen, 1):.2f}, recall {right / max(answerable, 1):.2f} "
+          f"(of {answerable} complaints and questions the policy may answer)")
     for kind, reason, sentiment, text in wrong[: opts.show]:
         print(f"  {kind:<7} picked as {reason:<8} (classifier: {sentiment:<8}) {text}")
 

@@ -229,9 +229,10 @@ def classify_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `train sentiment`/`need`, `eval sentiment`/`need` and `classify`, sharing a
+    """Add `train sentiment`/`need`, `eval sentiment`/`need`/`topics` and `classify`, sharing a
     `train` group another module (the reply generator's) may already have made."""
     from socialbot.cli.need_cmd import eval_need_cmd, train_need_cmd
+    from socialbot.cli.topics_cmd import eval_topics_cmd
 
     for group in app.registered_groups:
         if group.name == "train" and group.typer_instance is not None:
@@ -242,6 +243,7 @@ def register(app: typer.Typer) -> None:
         train_app.command("need")(train_need_cmd)
         app.add_typer(train_app, name="train")
     eval_app.command("need")(eval_need_cmd)
+    eval_app.command("topics")(eval_topics_cmd)
     app.add_typer(eval_app, name="eval")
     app.command("classify")(classify_cmd)
 

@@ -1,0 +1,63 @@
+"""`socialbot eval topics`: per-topic precision and recall against labelled posts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from models.topic_eval import load_topic_rows, score_assignments
+from models.topics import OTHER
+from socialbot.cli import app
+from tests.models.test_models_cli import CONFIG
+
+
+def test_a_post_counted_under_two_topics_costs_the_wrong_ones_precision() -> None:
+    report = score_assignments(
+        [["delivery", "billing"], ["delivery"], ["billing"], [OTHER]],
+        ["delivery", "delivery", "billing", "billing"],
+        ["delivery", "billing"], threshold=0.3, margin=0.05)
+    delivery, billing = report.per_topic["delivery"], report.per_topic["billing"]
+    assert (delivery.precision, delivery.recall, delivery.counted) == (1.0, 1.0, 2)
+    assert (billing.precision, billing.recall, billing.counted) == (0.5, 0.5, 2)
+    assert report.macro_f1 == round((1.0 + 0.5) / 2, 4)  # `other` is not averaged
+    assert report.per_topic[OTHER].support == 0
+
+
+def test_labels_outside_the_topics_belong_in_other(tmp_path: Path) -> None:
+    data = tmp_path / "posts.tsv"
+    data.write_text("id\tdomain\ttext\n1\ttransport\tmy flight was late\n"
+                    "2\trandom_tweet\tnice weather\n3\ttransport\t\n", encoding="utf-8")
+    rows = load_topic_rows(data, label_column="domain", topic_names=["transport"])
+    assert [(r.text, r.topic) for r in rows] == [("my flight was late", "transport"),
+                                                 ("nice weather", OTHER)]
+
+
+def test_eval_topics_prints_per_topic_figures(tiny_artefact: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG.format(db=tmp_path / "x.db"))
+    data = tmp_path / "posts.tsv"
+    data.write_text("topic\ttext\ndelivery\tmy parcel is late\nbilling\tcharged twice\n"
+                    "chat\tlovely weather\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["--config", str(config), "eval", "topics", "--data",
+                                      str(data), "--model", str(tiny_artefact), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(figures["as_assigned"]["per_topic"]) == {"delivery", "billing", OTHER}
+    assert figures["as_assigned"]["per_topic"][OTHER]["support"] == 1
+    assert figures["best_only"]["margin"] == 0.0
+
+
+def test_eval_topics_refuses_a_topics_file_it_cannot_read(tiny_artefact: Path,
+                                                          tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG.format(db=tmp_path / "x.db"))
+    bad = tmp_path / "topics.toml"
+    bad.write_text('[[topic]]\nname = "Has Spaces"\ndescription = "x"\n', encoding="utf-8")
+    data = tmp_path / "posts.tsv"
+    data.write_text("topic\ttext\nx\ty\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["--config", str(config), "eval", "topics", "--data",
+                                      str(data), "--topics", str(bad)])
+    assert result.exit_code == 2
+    assert "topics.toml" in result.output
