@@ -263,6 +263,7 @@ def _train_loop(
     progress: ProgressCallback | None,
 ) -> tuple[int, float]:
     import torch
+    from transformers import get_linear_schedule_with_warmup
 
     rng = random.Random(args.seed)
     batches = _length_batches(examples, args.batch_size)
@@ -270,11 +271,8 @@ def _train_loop(
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=args.learning_rate, weight_decay=0.0
     )
-    warmup = max(1, int(total * args.warmup_ratio))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))),
-    )
+    schedule = get_linear_schedule_with_warmup(optimizer, max(1, int(total * args.warmup_ratio)),
+                                               total)
     model.train()
     step, smoothed = 0, float("nan")
     while step < total:

@@ -191,7 +191,7 @@ def train_sentiment(
     """
     from peft import LoraConfig, get_peft_model
     from safetensors.torch import save_file
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
     from models.encoders import load_pretrained
 
@@ -241,12 +241,9 @@ def train_sentiment(
     if need_head is not None:
         params += list(need_head.parameters())
     optimiser = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
-    warmup = min(args.warmup_steps, max(total // 10, 1))
-
-    def rate(s: int) -> float:  # linear warm-up, then linear decay to zero
-        return (s + 1) / warmup if s < warmup else max(0.0, (total - s) / max(total - warmup, 1))
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
+    # linear warm-up (at most a tenth of the run), then linear decay to zero
+    schedule = get_linear_schedule_with_warmup(
+        optimiser, min(args.warmup_steps, max(total // 10, 1)), total)
     loss_fn = nn.CrossEntropyLoss(
         weight=torch.tensor(args.class_weights), label_smoothing=args.label_smoothing
     )
