@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,7 @@ def test_a_read_budget_slows_polling_then_stops_it_below_the_cap_with_one_alert(
     assert max(when for when, _ in full) < min(when for when, _ in slowed)
     sizes = [size for _, size in slowed]
     assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 10  # X's smallest page
-    gaps = [b[0] - a[0] for a, b in zip(slowed, slowed[1:], strict=False)]
+    gaps = [b[0] - a[0] for a, b in pairwise(slowed)]
     assert min(gaps) > timedelta(hours=2)
     # one alert, queued once for the channel, and nothing asked of X until the new month
     [alert] = _alerts(world)
