@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from socialbot.errors import ConfigError
 from socialbot.metering.billing import has_url
 from socialbot.metering.budget import allowance, next_month
 from socialbot.report.html import build_report
-from socialbot.store import open_store
-from socialbot.store.usage import record_fetch, record_write
+from socialbot.store import Store, open_store
+from socialbot.store.usage import (
+    BILLED_READS,
+    claim_budget_stop,
+    record_fetch,
+    record_write,
+    usage_since,
+)
 from tests.conftest import make_config
 
 
@@ -114,3 +121,37 @@ def test_the_report_shows_the_watch_sources_usage_and_cost(tmp_path: Path) -> No
     assert "<td>x-acme</td><td>200</td><td>1</td><td>$1.01</td>" in section
     assert "200 of 10,000 ($50), ok" in section
     assert "x-other" not in section
+
+
+def test_reads_are_billed_once_per_platform_and_day_on_either_database(any_store: Store) -> None:
+    day = datetime(2026, 12, 20, 9, tzinfo=UTC)
+    with any_store.transaction() as conn:
+        assert record_fetch(conn, source="x-a", platform="twitter", post_ids=["1", "2", "2"],
+                            now=day) == 2
+        # another source of the same X app reading the same post: X bills it once
+        assert record_fetch(conn, source="x-b", platform="twitter", post_ids=["2", "3"],
+                            now=day) == 1
+        assert record_fetch(conn, source="rd", platform="reddit", post_ids=["2"], now=day) == 1
+        assert record_fetch(conn, source="x-a", platform="twitter", post_ids=["1"],
+                            now=day + timedelta(days=1)) == 1
+    with any_store.reading() as conn:
+        rows = {(r.source, r.day.day): (r.requests, r.reads) for r in usage_since(
+            conn, day.date().replace(day=1))}
+        assert rows == {("x-a", 20): (1, 2), ("x-b", 20): (1, 1), ("rd", 20): (1, 1),
+                        ("x-a", 21): (1, 1)}
+        # only the current day's ids are kept for deduplication
+        kept = conn.execute(select(BILLED_READS.c.day).where(
+            BILLED_READS.c.platform == "twitter")).scalars().all()
+        assert {d.day for d in kept} == {21}
+
+
+def test_a_budget_stop_is_recorded_once_per_source_and_month(any_store: Store) -> None:
+    day = datetime(2026, 12, 20, 9, tzinfo=UTC)
+    with any_store.transaction() as conn:
+        first = claim_budget_stop(conn, source="x-a", month=day.date().replace(day=1), now=day,
+                                  reads=995, budget=1000)
+        again = claim_budget_stop(conn, source="x-a", month=day.date().replace(day=1), now=day,
+                                  reads=995, budget=1000)
+        january = claim_budget_stop(conn, source="x-a", month=day.date().replace(
+            year=2027, month=1, day=1), now=day, reads=995, budget=1000)
+    assert (first, again, january) == (True, False, True)

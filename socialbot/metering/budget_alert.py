@@ -70,11 +70,13 @@ def alert_budget_stop(
 def close_budget_alerts(conn: Connection, *, source: str, watch: str | None,
                         now: datetime) -> int:
     """Resolve, without sending anything, a budget alert left open from an earlier month."""
-    return conn.execute(
+    closed = conn.execute(
         update(ALERTS)
         .where(ALERTS.c.watch == (watch or ""), ALERTS.c.rule == rule_name(source),
                ALERTS.c.kind == KIND,
                ALERTS.c.status == "open", ALERTS.c.started_at < month_begins(now))
         .values(status="resolved", resolved_at=now, updated_at=now)
-    ).rowcount
+        .returning(ALERTS.c.id)
+    ).all()
+    return len(closed)
 

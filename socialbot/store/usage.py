@@ -160,6 +160,8 @@ def claim_budget_stop(
     conn: Connection, *, source: str, month: date, now: datetime, reads: int, budget: int
 ) -> bool:
     """Record that `source` stopped in `month`; True only for the first caller, who alerts."""
-    result = conn.execute(insert_ignoring_conflicts(conn, READ_BUDGET_STOPS).values(
-        source=source, month=month, stopped_at=now, reads=reads, budget=budget))
-    return result.rowcount == 1
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here
+    inserted = conn.execute(insert_ignoring_conflicts(conn, READ_BUDGET_STOPS).values(
+        source=source, month=month, stopped_at=now, reads=reads, budget=budget,
+    ).returning(READ_BUDGET_STOPS.c.source)).first()
+    return inserted is not None

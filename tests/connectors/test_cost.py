@@ -67,8 +67,9 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, server: LocalServer, clock: FakeClock,
+def world(tmp_path: Path, server: LocalServer, clock: FakeClock, any_store: Store,
           request: pytest.FixtureRequest) -> Iterator[World]:
+    """On SQLite and on PostgreSQL; `request.param` = (start, monthly_read_budget)."""
     start, budget = getattr(request, "param", (datetime(2026, 12, 10, 12, tzinfo=UTC), None))
     clock.now = start.timestamp()
     source: dict[str, Any] = {"name": "x-acme", "kind": "twitter", "watch": "acme",
@@ -77,7 +78,7 @@ def world(tmp_path: Path, server: LocalServer, clock: FakeClock,
         source["monthly_read_budget"] = budget
     config = make_config(tmp_path, watch=[{"name": "acme"}], source=[source],
                          channel=[{"name": "ops", "kind": "console"}])
-    store = open_store(config)
+    store = any_store
     x = FakeX(clock.now)
     server.app = x
     connector = TwitterConnector("x-acme", config.source[0].options, env=ENV,
@@ -88,7 +89,6 @@ def world(tmp_path: Path, server: LocalServer, clock: FakeClock,
                         spending=connector_spending(connector, config.source[0], config))
     yield World(config, store, x, clock, wall, stage)
     stage.close()
-    store.dispose()
 
 
 def _forget_cursor(world: World) -> None:
