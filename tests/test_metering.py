@@ -154,4 +154,8 @@ def test_a_budget_stop_is_recorded_once_per_source_and_month(any_store: Store) -
                                   reads=995, budget=1000)
         january = claim_budget_stop(conn, source="x-a", month=day.date().replace(
             year=2027, month=1, day=1), now=day, reads=995, budget=1000)
+        # the budget raised to 2,000 and used up too: a new stop, a new alert; once
+        raised = [claim_budget_stop(conn, source="x-a", month=day.date().replace(day=1),
+                                    now=day, reads=1995, budget=2000) for _ in range(2)]
     assert (first, again, january) == (True, False, True)
+    assert raised == [True, False]

@@ -3,7 +3,8 @@
 It goes to the same channels as the watch's alerts and is queued in the same
 transaction that records the stop, whose primary key (source, month) makes it
 go out once however many workers find the budget used up. When the month
-renews, the alert is closed quietly: the source polling again is the news.
+renews (or the budget is raised), the alert is closed quietly: the source polling
+again is the news.
 """
 
 from __future__ import annotations
@@ -69,12 +70,13 @@ def alert_budget_stop(
 
 def close_budget_alerts(conn: Connection, *, source: str, watch: str | None,
                         now: datetime) -> int:
-    """Resolve, without sending anything, a budget alert left open from an earlier month."""
+    """Resolve, without sending anything, the source's open budget alert: called when the
+    source may poll again (a new month, or a budget raised since)."""
     closed = conn.execute(
         update(ALERTS)
         .where(ALERTS.c.watch == (watch or ""), ALERTS.c.rule == rule_name(source),
                ALERTS.c.kind == KIND,
-               ALERTS.c.status == "open", ALERTS.c.started_at < month_begins(now))
+               ALERTS.c.status == "open")
         .values(status="resolved", resolved_at=now, updated_at=now)
         .returning(ALERTS.c.id)
     ).all()

@@ -67,8 +67,8 @@ class SourceSpending:
             with store.transaction() as conn:
                 if close_budget_alerts(conn, source=self.source, watch=self.budget.watch,
                                        now=now):
-                    logger.info("source %s: read budget renewed for %s", self.source,
-                                f"{now:%B %Y}")
+                    logger.info("source %s: polling again within its read budget",
+                                self.source)
             self._renewed_month = month
         return spent.limit
 

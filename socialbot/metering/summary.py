@@ -48,7 +48,8 @@ def spending_summary(conn: Connection, config: Config, *, now: datetime) -> list
         budgeted = budgets.get(name)
         if budgeted is not None and budgeted.monthly_read_budget is not None:
             posts = budgeted.monthly_read_budget.posts(prices.post_read if prices else 0.0)
-            stopped = budget_stop(conn, name, month) is not None
+            stop = budget_stop(conn, name, month)
+            stopped = stop is not None and stop.budget >= posts  # not raised since
             state = ("stopped" if stopped else "slowed" if mon.reads >= posts * SLOW_FROM
                      else "ok")
             entry["budget"] = {

@@ -23,6 +23,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    update,
 )
 from sqlmodel import Field, SQLModel
 
@@ -159,9 +160,19 @@ def budget_stop(conn: Connection, source: str, month: date) -> ReadBudgetStopRow
 def claim_budget_stop(
     conn: Connection, *, source: str, month: date, now: datetime, reads: int, budget: int
 ) -> bool:
-    """Record that `source` stopped in `month`; True only for the first caller, who alerts."""
+    """Record that `source` stopped in `month` at `budget`; True only for the first caller,
+    who alerts. A budget raised since the last stop makes a new stop (and a new alert)."""
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here
     inserted = conn.execute(insert_ignoring_conflicts(conn, READ_BUDGET_STOPS).values(
         source=source, month=month, stopped_at=now, reads=reads, budget=budget,
     ).returning(READ_BUDGET_STOPS.c.source)).first()
-    return inserted is not None
+    if inserted is not None:
+        return True
+    raised = conn.execute(
+        update(READ_BUDGET_STOPS)
+        .where(READ_BUDGET_STOPS.c.source == source, READ_BUDGET_STOPS.c.month == month,
+               READ_BUDGET_STOPS.c.budget < budget)
+        .values(stopped_at=now, reads=reads, budget=budget, alert_id=None)
+        .returning(READ_BUDGET_STOPS.c.source)
+    ).first()
+    return raised is not None
