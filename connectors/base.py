@@ -53,6 +53,8 @@ class Connector(ABC):
 
     #: the config `kind` this connector answers to
     kind: ClassVar[str]
+    #: the fewest posts one fetch can ask the platform for (a read budget stops above it)
+    smallest_page: ClassVar[int] = 1
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:
         self.name = name

@@ -23,10 +23,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import Connector, ConnectorError, RateLimited, TransientError
+from connectors.base import Connector, ConnectorError, TransientError
 from connectors.credentials import require
 from connectors.options import parse_options
 from connectors.reddit_client import build_reddit, translate
+from connectors.reddit_pacing import RedditPace, pace_for
 from connectors.reddit_parse import fullname_key, is_newer, to_post
 from connectors.retry import RetryPolicy, call_with_retries
 from socialbot.domain import Page, Post, Rejected, Reply
@@ -107,8 +108,8 @@ class RedditConnector(Connector):
         # have been stored), so nothing is ever skipped for good
         self._seen: OrderedDict[str, str] = OrderedDict()
         self._seen_size = seen_size
-        self._remaining: float | None = None
-        self._reset_at = 0.0
+        #: shared with every source of the same client id (set with the client)
+        self._pace: RedditPace | None = None
 
     # -- plumbing ----------------------------------------------------------------
     def _client(self, *, posting: bool) -> Any:
@@ -125,22 +126,21 @@ class RedditConnector(Connector):
                                         timeout=self.settings.timeout, base_url=self._base_url,
                                         on_response=self._note_limits)
             self._posting = "REDDIT_PASSWORD" in creds and "REDDIT_USERNAME" in creds
+            self._pace = pace_for(creds["REDDIT_CLIENT_ID"])
         return self._reddit
 
     def _note_limits(self, response: Any, *args: Any, **kwargs: Any) -> None:
-        headers = response.headers
-        try:
-            if "x-ratelimit-remaining" in headers:
-                self._remaining = float(headers["x-ratelimit-remaining"])
-                self._reset_at = self._clock() + float(headers.get("x-ratelimit-reset", 60))
-        except ValueError:
-            pass
+        if self._pace is not None:
+            self._pace.observe(response.headers, self._clock())
 
     def _call(self, call: Callable[[], Any], *, what: str, posting: bool = False,
               retry: bool = True) -> Any:
-        # prawcore sleeps until the reset itself; raising instead lets other sources run
-        if self._remaining is not None and self._remaining < 1 and self._clock() < self._reset_at:
-            raise RateLimited("Reddit rate limit used up", retry_at=self._reset_at)
+        # prawcore would sleep until the reset itself; the shared pace raises instead when
+        # the wait is long, so other sources run meanwhile
+        if self._pace is not None:
+            wait = self._pace.reserve(self._clock())
+            if wait > 0:
+                self._sleep(wait)
         return call_with_retries(
             call, translate=partial(translate, posting=posting, clock=self._clock, env=self._env),
             policy=self._policy if retry else RetryPolicy(attempts=1), sleep=self._sleep,

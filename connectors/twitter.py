@@ -52,6 +52,7 @@ class TwitterConnector(Connector):
     """Polls X recent search for one watch's query; replies with user-context OAuth 1.0a."""
 
     kind: ClassVar[str] = "twitter"
+    smallest_page: ClassVar[int] = 10  # recent search's least max_results
 
     def __init__(
         self, name: str, options: dict[str, Any], *,
@@ -104,7 +105,7 @@ class TwitterConnector(Connector):
         client = self._client(posting=False)
         for _ in range(3):
             params: dict[str, Any] = {
-                "max_results": max(10, min(self.settings.page_size, limit)),
+                "max_results": max(self.smallest_page, min(self.settings.page_size, limit)),
                 "expansions": ["author_id"], "user_fields": ["username"],
                 "tweet_fields": TWEET_FIELDS,
             }

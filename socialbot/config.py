@@ -10,6 +10,7 @@ import os
 import re
 import tomllib
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -295,6 +296,61 @@ class WatchConfig(_Strict):
         return self
 
 
+_BUDGET = re.compile(r"^\s*(\$)?\s*(\d+(?:\.\d+)?)\s*(posts|USD)?\s*$", re.IGNORECASE)
+
+
+class ReadBudget(BaseModel):
+    """`monthly_read_budget`: a number of posts (`100000`) or money (`"$50"`, `"50 USD"`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: float
+    money: bool
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        match = _BUDGET.match(value) if isinstance(value, str) else None
+        if not match:
+            raise ValueError(f'expected posts (100000) or money ("$50"), got {value!r}')
+        money = bool(match.group(1)) or (match.group(3) or "").upper() == "USD"
+        if float(match.group(2)) <= 0:
+            raise ValueError("a read budget must be more than 0")
+        return {"amount": float(match.group(2)), "money": money}
+
+    def posts(self, post_read: float) -> int:
+        """The budget in posts; money is divided by the price of one post read."""
+        if not self.money:
+            return int(self.amount)
+        # Decimal, because 50 / 0.005 in floats is 9999.999...
+        return int(Decimal(str(self.amount)) / Decimal(str(post_read)))
+
+    def __str__(self) -> str:
+        return f"${self.amount:g}" if self.money else f"{self.amount:g} posts"
+
+
+class UnitPrices(_Strict):
+    """What one billable call costs in USD (X pay-per-use by default)."""
+
+    post_read: float = Field(default=0.005, ge=0)
+    post_created: float = Field(default=0.015, ge=0)
+    post_created_with_url: float = Field(default=0.20, ge=0)
+
+
+class PricingConfig(_Strict):
+    """`[pricing.twitter]`: unit prices for the cost shown in `status`; Reddit's API is free."""
+
+    twitter: UnitPrices = UnitPrices()
+
+    def prices_for(self, kind: str) -> UnitPrices | None:
+        """The unit prices of a source kind, or None when its reads and writes are free."""
+        return self.twitter if kind == "twitter" else None
+
+
 class SourceConfig(BaseModel):
     """One `[[source]]`: a connector `kind` plus options that connector declares."""
 
@@ -305,6 +361,8 @@ class SourceConfig(BaseModel):
     watch: str | None = None
     enabled: StrictBool = True
     interval: Duration | None = None
+    #: posts (or "$50") this source may read per UTC month; polling slows, then stops
+    monthly_read_budget: ReadBudget | None = None
 
     @property
     def options(self) -> dict[str, Any]:
@@ -433,6 +491,7 @@ class Config(_Strict):
     trends: TrendsConfig = TrendsConfig()
     alerts: AlertsConfig = AlertsConfig()
     channel: list[ChannelConfig] = Field(default_factory=list)
+    pricing: PricingConfig = PricingConfig()
 
     @property
     def base_dir(self) -> Path:
@@ -468,6 +527,11 @@ class Config(_Strict):
             names.add(s.name)
             if s.watch is not None and s.watch not in watches:
                 raise ValueError(f"source[{i}].watch: no watch named {s.watch!r}")
+            prices = self.pricing.prices_for(s.kind)
+            if s.monthly_read_budget and s.monthly_read_budget.money and not (
+                    prices and prices.post_read):
+                raise ValueError(f"source[{i}].monthly_read_budget: reads of a {s.kind!r} "
+                                 "source cost nothing; give the budget in posts")
         return self
 
     @model_validator(mode="after")

@@ -192,7 +192,10 @@ def status(
         stages = build_stages(stage_ctx, exclude={"trends", "alerts"})
     except ConfigError as exc:
         fail(str(exc), code=2)
-    snapshot = gather_status(store, stages) | {"problems": problems}
+    from socialbot.metering.summary import current_spending
+
+    snapshot = gather_status(store, stages) | {
+        "problems": problems, "spending": current_spending(store, config)}
     if as_json:
         print(json.dumps(snapshot, indent=2))
         return

@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from socialbot.cli.spending_view import render_spending
+
 _STATE_STYLE = {"ok": "green", "exhausted": "green", "backing_off": "yellow", "stopped": "red"}
 
 
@@ -49,6 +51,7 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
                 escape(r["detail"] or ""),
             )
         console.print(sources)
+    render_spending(console, s.get("spending") or [])
 
     if s.get("drafts_not_posted"):
         failed = Table(title="approved drafts not posted (newest first): look on the platform",

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, select
 
 from socialbot.config import Config, WatchConfig
 from socialbot.report.model_card import ModelAccuracy, read_accuracy
+from socialbot.report.spending import spending_section
 from socialbot.report.svg import SENTIMENT_COLOURS, Marker, line_chart, stacked_bars
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import POST_TOPICS, PREDICTIONS
@@ -65,6 +66,7 @@ def build_report(
             ),
         )
         for a in alerts
+        if not a.get("message")
     ]
     every = [m for _, m in markers]
     total = int(by_sentiment.total().sum())
@@ -101,6 +103,7 @@ def build_report(
         ),
         "<h2>Alerts</h2>",
         _alerts_section(alerts),
+        spending_section(conn, config, watch),
         "<h2>Topics</h2>",
     ]
     for topic in topics:
@@ -152,6 +155,10 @@ def _alerts_section(alerts: list[dict[str, Any]]) -> str:
         return "<p>No alert in this period.</p>"
     out = []
     for a in alerts:
+        if a.get("message"):  # about a source, not about posts
+            out.append(f"<div class='alert'><b>#{a['id']} {e(a['rule'])}</b> &mdash; "
+                       f"{e(a['status'])}<br>{e(a['message'])}</div>")
+            continue
         topics = ", ".join(f"<b>{e(t)}</b>" for t in a["topics"])
         topic = f" on {topics}" if topics else ""
         joined = "".join(

@@ -23,6 +23,8 @@ from connectors.base import (
 from socialbot.clock import Clock, StreamClock, WallClock
 from socialbot.config import IngestConfig, SourceConfig
 from socialbot.errors import ConfigError
+from socialbot.metering.sources import connector_spending
+from socialbot.metering.spending import SourceSpending
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
 from socialbot.store.ingest import (
@@ -124,6 +126,7 @@ class IngestStage(Stage):
         worker: str | None = None,
         lease: timedelta = SOURCE_LEASE,
         accept: IngestConfig | None = None,
+        spending: SourceSpending | None = None,
     ) -> None:
         self.store = store
         self.connector = connector
@@ -137,6 +140,7 @@ class IngestStage(Stage):
         self.accept = accept  # `[ingest]`: the range of post dates believed
         self.totals = IngestTotals()
         self._failures = 0
+        self.spending = spending  # counts billable reads; paces a read budget
 
     @property
     def source(self) -> str:
@@ -146,14 +150,24 @@ class IngestStage(Stage):
         with self.store.reading() as conn:  # cheap look first: no write lock to find it busy
             if not self._may_fetch(conn):
                 return 0
+        if self.spending and not self.spending.page_limit(self.store, now=self.wall.now()):
+            return 0  # the month's read budget says wait (or is used up)
         claimed, cursor = self._claim()
         if not claimed:
             return 0
+        limit = self.page_size
+        if self.spending:  # again, holding the lease: another worker may just have read
+            limit = min(limit, self.spending.page_limit(self.store, now=self.wall.now()))
+            if not limit:
+                self._release()
+                return 0
         try:
-            page = self.connector.fetch(cursor, limit=self.page_size)
+            page = self.connector.fetch(cursor, limit=limit)
         except Exception as exc:  # every failure is recorded, none ends the daemon
             self._record_failure(exc)
             return 0
+        if self.spending:
+            self.spending.record(self.store, page, now=self.wall.now())
         try:
             with self.store.transaction() as conn:
                 written = write_page(
@@ -250,6 +264,14 @@ class IngestStage(Stage):
                 return False, None
             return True, read_cursor(conn, self.source)
 
+    def _release(self) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                update(SOURCES)
+                .where(SOURCES.c.name == self.source, SOURCES.c.held_by == self.worker)
+                .values(held_by=None, held_until=None)
+            )
+
     def _record_failure(self, exc: Exception) -> None:
         now = self.wall.now()
         kind = self.connector.kind
@@ -313,12 +335,14 @@ def build_ingest_stages(ctx: StageContext) -> list[Stage]:
     return [
         IngestStage(
             ctx.store,
-            build_connector(source),
+            connector,
             watch=source.watch,
             page_size=ctx.config.daemon.page_size,
             clock=ctx.clock,
             accept=ctx.config.ingest,
+            spending=connector_spending(connector, source, ctx.config),
         )
         for source in ctx.config.source
         if source.enabled
+        for connector in [build_connector(source)]
     ]

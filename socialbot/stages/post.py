@@ -26,11 +26,13 @@ from connectors.base import Connector, ConnectorError, RateLimited, TransientErr
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config, SourceConfig
 from socialbot.domain import Reply
+from socialbot.metering.billing import has_url
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store, lifecycle
 from socialbot.store.drafts import DRAFTS
 from socialbot.store.ingest import POSTS
 from socialbot.store.lifecycle import DraftRef, DraftStatus
+from socialbot.store.usage import record_write
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +189,7 @@ class PostStage(Stage):
         except ConnectorError as exc:  # refused for good (locked thread, bad credentials)
             self._fail(draft, f"{type(exc).__name__}: {exc}")
             return
-        self._posted(draft, claimed, platform_id, recovered=False)
+        self._posted(draft, claimed, platform_id, recovered=False, source=connector.name)
 
     # -- crash recovery ------------------------------------------------------------------
     def _recover(self) -> int:
@@ -214,7 +216,8 @@ class PostStage(Stage):
                 handled += self._unconfirmed(draft, exc, now)
                 continue
             if found is not None:
-                self._posted(draft, draft.approved_text, found, recovered=True)
+                self._posted(draft, draft.approved_text, found, recovered=True,
+                             source=connector.name)
             elif draft.post_attempts >= MAX_POST_ATTEMPTS:
                 self._fail(draft, f"not posted after {draft.post_attempts} attempts")
             else:
@@ -242,10 +245,14 @@ class PostStage(Stage):
         return 0
 
     # -- outcomes ------------------------------------------------------------------------
-    def _posted(self, draft: Outgoing, sent: str, platform_id: str, *, recovered: bool) -> None:
+    def _posted(self, draft: Outgoing, sent: str, platform_id: str, *, recovered: bool,
+                source: str) -> None:
         with self.store.transaction() as conn:
-            lifecycle.posted(conn, draft.ref, text=sent, platform_reply_id=platform_id,
-                             recovered=recovered, now=self.wall.now())
+            moved = lifecycle.posted(conn, draft.ref, text=sent, platform_reply_id=platform_id,
+                                     recovered=recovered, now=self.wall.now())
+            if moved:  # the platform bills the post created, found after a crash or not
+                record_write(conn, source=source, platform=draft.platform,
+                             with_url=has_url(sent), now=self.wall.now())
         logger.info("posted draft %d as %s reply %s to %s%s", draft.id, draft.platform,
                     platform_id, draft.post_id, " (found after a crash)" if recovered else "")
 

@@ -44,6 +44,9 @@ class FakeReddit:
         self.fault_rate, self.rng = 0.0, random.Random(11)
         self.fault_choices: list[Response] = []
         self.served: list[str] = []
+        #: the client's standing every listing reports (Reddit counts per client id)
+        self.limits = {"x-ratelimit-remaining": "590", "x-ratelimit-used": "10",
+                       "x-ratelimit-reset": "300"}
 
     def _new(self, kind: str, data: dict[str, Any]) -> str:
         self.counter += 1
@@ -144,6 +147,4 @@ class FakeReddit:
         children = [self.items[n] for n in page]  # newest first
         return Response(200, {"kind": "Listing", "data": {
             "after": page[-1] if page else None, "before": page[0] if page else None,
-            "children": children, "dist": len(children)}},
-            {"x-ratelimit-remaining": "590", "x-ratelimit-used": "10",
-             "x-ratelimit-reset": "300"})
+            "children": children, "dist": len(children)}}, dict(self.limits))
