@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -60,7 +60,8 @@ class OpenAIServerGenerator:
     """A `DraftGenerator` whose drafts come from an OpenAI-compatible chat server.
 
     Each draft is one request; up to `concurrency` are in flight at once, which a
-    batching server (vLLM, llama.cpp with parallel slots) answers together.
+    batching server (vLLM, llama.cpp with parallel slots) answers together. `sleep`
+    and `clock` are for tests; by default a retry's wait ends early if its round fails.
     """
 
     def __init__(
@@ -73,7 +74,7 @@ class OpenAIServerGenerator:
         timeout: float = 60.0,
         concurrency: int = 4,
         policy: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
@@ -103,23 +104,31 @@ class OpenAIServerGenerator:
         seed: int = 0,
         max_new_tokens: int = 80,
     ) -> list[str]:
-        """One draft per request, in order; raises GeneratorUnavailable if any cannot be had."""
+        """One draft per request, in order; raises GeneratorUnavailable if any cannot be had.
+
+        The first request that fails for good fails the round: the others still queued
+        are not sent, and those retrying stop at their next try.
+        """
+        abandoned = threading.Event()
         futures = [
-            self._pool.submit(self._draft, request, voice, seed, max_new_tokens)
+            self._pool.submit(self._draft, request, voice, seed, max_new_tokens, abandoned)
             for request in requests
         ]
-        try:
+        wait(futures, return_when=FIRST_EXCEPTION)
+        failure = next((f.exception() for f in futures if f.done() and f.exception()), None)
+        if failure is None:
             return [future.result() for future in futures]
-        except RateLimited as exc:
-            wait = max(0.0, exc.retry_at - self._clock())
+        abandoned.set()
+        for future in futures:
+            future.cancel()
+        if isinstance(failure, RateLimited):
             raise GeneratorUnavailable(
-                f"drafting server {self.where}: {exc}", retry_after=wait
-            ) from exc
-        except ConnectorError as exc:
-            raise GeneratorUnavailable(f"drafting server {self.where}: {exc}") from exc
-        finally:
-            for future in futures:  # one failed: the round fails, do not send the rest
-                future.cancel()
+                f"drafting server {self.where}: {failure}",
+                retry_after=max(0.0, failure.retry_at - self._clock()),
+            ) from failure
+        if isinstance(failure, ConnectorError):
+            raise GeneratorUnavailable(f"drafting server {self.where}: {failure}") from failure
+        raise failure
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -130,7 +139,7 @@ class OpenAIServerGenerator:
 
     # -- one draft -----------------------------------------------------------------------
     def _draft(self, request: DraftRequest, voice: BrandVoice, seed: int,
-               max_new_tokens: int) -> str:
+               max_new_tokens: int, abandoned: threading.Event) -> str:
         body = {
             "model": self.model,
             "messages": chat_messages(request, voice),
@@ -142,10 +151,26 @@ class OpenAIServerGenerator:
             "n": 1,
             "stream": False,
         }
-        text = call_with_retries(
-            lambda: self._post(body), translate=self._translate, policy=self.policy,
-            sleep=self._sleep, rng=self._rng, what=f"draft request to {self.where}",
-        )
+
+        def send() -> str:
+            if abandoned.is_set():
+                raise ConnectorError("abandoned: another draft of this round failed")
+            return self._post(body)
+
+        def pause(seconds: float) -> None:
+            if self._sleep is None:
+                abandoned.wait(seconds)  # a failed round ends the wait at once
+            else:
+                self._sleep(seconds)
+
+        try:
+            text = call_with_retries(
+                send, translate=self._translate, policy=self.policy, sleep=pause,
+                rng=self._rng, what=f"draft request to {self.where}",
+            )
+        except ConnectorError:
+            abandoned.set()  # set here, before this worker takes the round's next draft
+            raise
         return text.strip()
 
     def _post(self, body: dict[str, Any]) -> str:
@@ -189,13 +214,13 @@ class OpenAIServerGenerator:
         status = exc.status
         detail = redact(exc.detail, self._secrets)
         if status in (408, 429) or status >= 500:
-            wait = retry_after_seconds(exc.retry_after, now=self._clock())
+            asked = retry_after_seconds(exc.retry_after, now=self._clock())
             what = "busy" if status == 429 else "failing"
-            if wait is not None and wait > MAX_IN_PLACE_WAIT:
-                return RateLimited(f"the server is {what} ({status}) and asks for {wait:.0f}s",
-                                   retry_at=self._clock() + wait)
+            if asked is not None and asked > MAX_IN_PLACE_WAIT:
+                return RateLimited(f"the server is {what} ({status}) and asks for {asked:.0f}s",
+                                   retry_at=self._clock() + asked)
             return TransientError(f"the server is {what} ({status}): {detail}",
-                                  retry_after=wait or 0.0)
+                                  retry_after=asked or 0.0)
         if status in (401, 403):
             if self._api_key_env:
                 return ConnectorError(f"the server refused the API key ({status}): check the "

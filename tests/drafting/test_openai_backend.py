@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,22 @@ def test_a_refusal_is_not_retried_and_names_what_to_fix(
     assert KEY not in str(caught.value)
     assert len(api.requests) == 1
     gen.close()
+
+
+def test_a_round_fails_at_its_first_refusal_and_sends_nothing_more(
+    fake: tuple[FakeOpenAI, LocalServer]
+) -> None:
+    api, server = fake
+    api.down = True  # every request that is not refused answers 503, worth retrying
+    api.faults.append(error(401, "Invalid API key"))
+    posts = [DraftRequest(f"where is parcel {i}?") for i in range(6)]
+    gen = OpenAIServerGenerator(base_url=server.url, model=MODEL, concurrency=2)
+    started = time.monotonic()
+    with pytest.raises(GeneratorUnavailable, match="401"):
+        gen.generate(posts, voice=BrandVoice(name="Parcelly"))
+    gen.close()  # waits for the request that was retrying alongside
+    assert time.monotonic() - started < 2.0  # its backoff (0.5 s, then 1 s) was cut short
+    assert len(api.requests) == 2  # the four posts still queued were never sent
 
 
 def test_a_missing_key_variable_keeps_posts_waiting_and_says_which(
