@@ -56,6 +56,23 @@ class _NotACompletion(ValueError):
     """A 2xx answer that holds no chat completion (a proxy's page, a truncated body)."""
 
 
+class _Round:
+    """One `generate` call's drafts in flight: failed once one has failed for good."""
+
+    def __init__(self) -> None:
+        self.abandoned = threading.Event()
+        self.failure: ConnectorError | None = None
+
+    def fail(self, exc: ConnectorError) -> None:
+        if self.failure is None:  # the cause; later failures are only its consequence
+            self.failure = exc
+        self.abandoned.set()
+
+
+class _Abandoned(ConnectorError):
+    """Not sent: another draft of the same round has already failed."""
+
+
 class OpenAIServerGenerator:
     """A `DraftGenerator` whose drafts come from an OpenAI-compatible chat server.
 
@@ -109,16 +126,17 @@ class OpenAIServerGenerator:
         The first request that fails for good fails the round: the others still queued
         are not sent, and those retrying stop at their next try.
         """
-        abandoned = threading.Event()
+        round_ = _Round()
         futures = [
-            self._pool.submit(self._draft, request, voice, seed, max_new_tokens, abandoned)
+            self._pool.submit(self._draft, request, voice, seed, max_new_tokens, round_)
             for request in requests
         ]
         wait(futures, return_when=FIRST_EXCEPTION)
-        failure = next((f.exception() for f in futures if f.done() and f.exception()), None)
+        failure = round_.failure or next(
+            (f.exception() for f in futures if f.done() and f.exception()), None)
         if failure is None:
             return [future.result() for future in futures]
-        abandoned.set()
+        round_.abandoned.set()  # a bug in one draft (not a ConnectorError) ends it too
         for future in futures:
             future.cancel()
         if isinstance(failure, RateLimited):
@@ -139,7 +157,7 @@ class OpenAIServerGenerator:
 
     # -- one draft -----------------------------------------------------------------------
     def _draft(self, request: DraftRequest, voice: BrandVoice, seed: int,
-               max_new_tokens: int, abandoned: threading.Event) -> str:
+               max_new_tokens: int, round_: _Round) -> str:
         body = {
             "model": self.model,
             "messages": chat_messages(request, voice),
@@ -153,13 +171,13 @@ class OpenAIServerGenerator:
         }
 
         def send() -> str:
-            if abandoned.is_set():
-                raise ConnectorError("abandoned: another draft of this round failed")
+            if round_.abandoned.is_set():
+                raise _Abandoned("another draft of this round failed")
             return self._post(body)
 
         def pause(seconds: float) -> None:
             if self._sleep is None:
-                abandoned.wait(seconds)  # a failed round ends the wait at once
+                round_.abandoned.wait(seconds)  # a failed round ends the wait at once
             else:
                 self._sleep(seconds)
 
@@ -168,8 +186,10 @@ class OpenAIServerGenerator:
                 send, translate=self._translate, policy=self.policy, sleep=pause,
                 rng=self._rng, what=f"draft request to {self.where}",
             )
-        except ConnectorError:
-            abandoned.set()  # set here, before this worker takes the round's next draft
+        except _Abandoned:
+            raise
+        except ConnectorError as exc:
+            round_.fail(exc)  # here, before this worker takes the round's next draft
             raise
         return text.strip()
 
