@@ -40,7 +40,15 @@ class RateLimited(ConnectorError):
 
 
 class TransientError(ConnectorError):
-    """A failure worth retrying later (5xx, timeout, connection reset)."""
+    """A failure worth retrying later (5xx, timeout, connection reset).
+
+    `retry_after` is how many seconds the server asked us to wait, when it said
+    (a short `Retry-After`); retries in place wait at least that long.
+    """
+
+    def __init__(self, message: str = "", *, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Connector(ABC):

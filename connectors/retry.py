@@ -54,6 +54,7 @@ def call_with_retries(
 
     Every failure is raised as the ConnectorError `translate` made of it (chained
     to the original); a TransientError only once `policy.attempts` are used up.
+    A retry waits the policy's backoff, or the error's `retry_after` when longer.
     """
     for attempt in range(policy.attempts):
         try:
@@ -66,7 +67,8 @@ def call_with_retries(
                 raise
             if not isinstance(error, TransientError) or attempt + 1 >= policy.attempts:
                 raise error from exc
-            wait = policy.delay(attempt, rng)
+            # never sooner than the server asked (a short Retry-After on a 429 or 503)
+            wait = max(policy.delay(attempt, rng), error.retry_after)
             logger.warning(
                 "%s failed (%s); retry %d of %d in %.1fs",
                 what, error, attempt + 1, policy.attempts - 1, wait,

@@ -123,7 +123,10 @@ class ModerationConfig(_Strict):
 class DraftingConfig(_Strict):
     """The reply generator the `draft` stage loads on its first batch."""
 
-    #: a local Hugging Face model folder or .gguf file; empty = the packaged SmolLM2
+    #: "local": a model run in this process; "openai": any OpenAI-compatible server
+    backend: Literal["local", "openai"] = "local"
+    #: local: a Hugging Face model folder or .gguf file ("" = the packaged SmolLM2);
+    #: openai: the model name the server serves
     model: str = ""
     #: a LoRA adapter folder; "default" = the project's, "none" = the bare model
     adapter: str = "default"
@@ -135,6 +138,30 @@ class DraftingConfig(_Strict):
     max_new_tokens: int = Field(default=80, ge=8, le=1024)
     threads: int | None = Field(default=None, ge=1)
     seed: int = 0
+    #: openai: the server's API root, e.g. "http://127.0.0.1:8000/v1" (no path: /v1)
+    base_url: str = ""
+    #: openai: the name of the environment variable holding the API key ("" = none)
+    api_key_env: str = ""
+    #: openai: the longest wait for one reply before it is retried
+    timeout: Duration = 60.0
+    #: openai: requests in flight at once (a GPU server batches them)
+    concurrency: int = Field(default=4, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _server_settings(self) -> DraftingConfig:
+        if self.backend != "openai":
+            return self
+        if not self.base_url:
+            raise ValueError('backend = "openai" needs base_url, e.g. "http://127.0.0.1:8000/v1"')
+        if not re.match(r"^https?://[^/\s]+", self.base_url):
+            raise ValueError("base_url: expected an http:// or https:// URL")
+        if not self.model:
+            raise ValueError('backend = "openai" needs model: the name the server serves')
+        if self.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env):
+            # the value may be the key itself, pasted by mistake: never repeat it
+            raise ValueError("api_key_env: must name an environment variable "
+                             "(like SOCIALBOT_OPENAI_KEY), not hold the key")
+        return self
 
 
 class ClassifierConfig(_Strict):

@@ -13,12 +13,28 @@ from typing import Protocol
 
 from models.prompting import BrandVoice, DraftRequest
 from socialbot.drafting.guardrails import Flag, check, sanitise, sign
+from socialbot.errors import SocialbotError
 
 logger = logging.getLogger(__name__)
 
 
+class GeneratorUnavailable(SocialbotError):
+    """The generator cannot draft now: its server is down, refusing, or rate limiting.
+
+    Nothing is lost: the draft stage hands the posts back to wait for a later batch.
+    `retry_after` is how many seconds the server asked to be left alone, when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class DraftGenerator(Protocol):
-    """What the drafter needs from a generator (models.generator.ReplyGenerator fits)."""
+    """What the drafter needs from a generator (models.generator.ReplyGenerator fits).
+
+    A generator that cannot draft now (a server down) raises GeneratorUnavailable.
+    """
 
     version: str
 

@@ -9,10 +9,16 @@ from socialbot.drafting.drafter import DraftGenerator
 
 
 def load_generator(config: Config) -> DraftGenerator:
-    """The configured generator: packaged SmolLM2 + the project's adapter by default."""
+    """The configured generator: packaged SmolLM2 + the project's adapter by default,
+    or an OpenAI-compatible server with `backend = "openai"`."""
+    settings = config.drafting
+    if settings.backend == "openai":
+        from socialbot.drafting.openai_server import server_generator
+
+        return server_generator(settings)
+
     from models.generator import DEFAULT_ADAPTER, ReplyGenerator
 
-    settings = config.drafting
     adapter: Path | None
     if settings.adapter == "default":
         adapter = DEFAULT_ADAPTER

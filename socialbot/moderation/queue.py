@@ -13,7 +13,7 @@ import getpass
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -236,7 +236,7 @@ class ModerationQueue:
         if self.regenerate_with is None:
             raise QueueError("no reply generator is available to regenerate drafts")
         result = self.regenerate_with(item)
-        flags = json.dumps([{"code": f.code, "reason": f.reason} for f in result.flags])
+        flags = _flags_json(result.flags)
         now = self.clock.now()
         with self.store.transaction() as conn:
             previous = conn.execute(
@@ -273,9 +273,12 @@ class ModerationQueue:
             if action.kind in ("approve", "reject"):
                 decided = (DraftStatus.APPROVED if action.kind == "approve"
                            else DraftStatus.REJECTED)
+                edit = None
+                if action.kind == "approve":
+                    edit = self._approved_edit(conn, action.draft_id)
                 if not lifecycle.undo_decision(conn, ref, decided=decided,
                                                moderator=self.moderator, session=self.session,
-                                               until=self._claim_until(now), now=now):
+                                               until=self._claim_until(now), now=now, edit=edit):
                     raise QueueError(f"draft {action.draft_id} can no longer be undone "
                                      "(the poster has already taken it)")
             elif action.kind == "skip":
@@ -334,6 +337,20 @@ class ModerationQueue:
                       int(decided.get("rejected", 0)), int(failed))
 
     # -- helpers -----------------------------------------------------------------------
+    def _approved_edit(self, conn: Connection, draft_id: int) -> tuple[str, str] | None:
+        """The moderator's edited text and its guardrail flags, if the approval was an edit.
+
+        Undoing an edited approval gives the moderator their text back to keep working
+        on; the model's text stays in the audit log.
+        """
+        row = conn.execute(
+            select(DRAFTS.c.text, DRAFTS.c.approved_text).where(DRAFTS.c.id == draft_id)
+        ).one()
+        if row.approved_text is None or row.approved_text == row.text:
+            return None
+        item = self._load(conn, draft_id)
+        return row.approved_text, _flags_json(self.check_edit(item, row.approved_text))
+
     def _ref_of(self, conn: Connection, draft_id: int) -> lifecycle.DraftRef:
         row = conn.execute(
             select(DRAFTS.c.platform, POSTS.c.post_id)
@@ -383,6 +400,11 @@ class ModerationQueue:
                                              row.p_positive),
             why_drafted=row.why_drafted,
         )
+
+
+def _flags_json(flags: Iterable[Flag]) -> str:
+    """Guardrail flags as `drafts.flags` stores them."""
+    return json.dumps([{"code": f.code, "reason": f.reason} for f in flags])
 
 
 def _ref(item: QueueItem) -> lifecycle.DraftRef:

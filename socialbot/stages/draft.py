@@ -22,7 +22,12 @@ from models.prompting import BrandVoice, DraftRequest
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
 from socialbot.drafting.candidates import last_drafted, thread_of, topics_of, undecided_posts
-from socialbot.drafting.drafter import DraftGenerator, DraftResult, draft_replies
+from socialbot.drafting.drafter import (
+    DraftGenerator,
+    DraftResult,
+    GeneratorUnavailable,
+    draft_replies,
+)
 from socialbot.drafting.policy import brand_voice, decide
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store, lifecycle
@@ -67,6 +72,8 @@ class DraftStage(Stage):
         self._generator: DraftGenerator | None = None
         self.wall = wall_clock or WallClock()
         self.stop = stop or threading.Event()
+        #: a drafting server asked to be left alone until then (429 with a long Retry-After)
+        self._paused_until: datetime | None = None
 
     @property
     def generator(self) -> DraftGenerator:
@@ -125,7 +132,14 @@ class DraftStage(Stage):
 
     # -- (2..4) drafting -------------------------------------------------------------
     def draft_batch(self) -> int:
-        """Draft replies for up to `[drafting] batch_size` chosen posts; store them pending."""
+        """Draft replies for up to `[drafting] batch_size` chosen posts; store them pending.
+
+        When the generator fails (a drafting server down, refusing or rate limiting) the
+        claimed posts are handed back at once, still waiting for a draft, and the error
+        is raised for the job's record; a later batch drafts them.
+        """
+        if self._paused_until is not None and self.wall.now() < self._paused_until:
+            return 0
         claimed = self._claim(self.config.drafting.batch_size)
         if not claimed:
             return 0
@@ -137,8 +151,8 @@ class DraftStage(Stage):
         for pk, watch in claimed:
             by_watch.setdefault(watch, []).append(pk)
         settings = self.config.drafting
-        generator = _StopBetweenRounds(self.generator, self.stop)
         try:
+            generator = _StopBetweenRounds(self.generator, self.stop)
             for watch, pks in by_watch.items():
                 results.update(zip(pks, draft_replies(
                     [requests[pk] for pk in pks],
@@ -154,6 +168,12 @@ class DraftStage(Stage):
             self._release([pk for pk, _ in claimed])
             logger.info("stopping: %d claimed posts left for the next run", len(claimed))
             return 0
+        except GeneratorUnavailable as exc:
+            self._release([pk for pk, _ in claimed])
+            if exc.retry_after:
+                self._paused_until = self.wall.now() + timedelta(seconds=exc.retry_after)
+                logger.warning("drafting paused until %s", self._paused_until.isoformat())
+            raise
         self._store(claimed, results)
         flagged = sum(1 for r in results.values() if not r.passed)
         logger.info("drafted %d replies (%d flagged by the guardrails)", len(results), flagged)
@@ -246,6 +266,11 @@ class DraftStage(Stage):
                     "seed": result.seed,
                 }, now=now)
         self._release([pk for pk, _ in claimed])
+
+    def close(self) -> None:
+        close = getattr(self._generator, "close", None)  # a server's sessions and threads
+        if close is not None:
+            close()
 
     def progress(self, conn: Connection) -> dict[str, int]:
         counts: dict[str, int] = dict(

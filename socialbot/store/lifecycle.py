@@ -168,19 +168,27 @@ def rewrite(conn: Connection, ref: DraftRef, *, session: str, moderator: str,
 
 
 def undo_decision(conn: Connection, ref: DraftRef, *, decided: DraftStatus, moderator: str,
-                  session: str, until: datetime, now: datetime) -> bool:
+                  session: str, until: datetime, now: datetime,
+                  edit: tuple[str, str] | None = None) -> bool:
     """approved/rejected by `moderator` -> pending, claimed again by `session`.
 
     Only from `approved` or `rejected` themselves: once the poster has moved a draft
-    to `posting` (or beyond) there is nothing left to undo.
+    to `posting` (or beyond) there is nothing left to undo. `edit` is the text and
+    flags (JSON) of an edited approval being undone: the draft goes back to pending
+    with the moderator's text, not the model's (which the audit log keeps).
     """
     assert decided in (DraftStatus.APPROVED, DraftStatus.REJECTED)
+    values: dict[str, Any] = {"status": DraftStatus.PENDING.value, "approved_text": None,
+                              "reject_reason": None, "decided_by": None, "decided_at": None,
+                              "claimed_by": session, "claim_expires_at": until}
+    detail: dict[str, object] = {
+        "undone": "approve" if decided == DraftStatus.APPROVED else "reject"}
+    if edit is not None:
+        text, flags = edit
+        values.update(text=text, flags=flags)
+        detail.update(text=text, kept="edit")
     return _move(conn, ref, leaving=[decided], guards=[DRAFTS.c.decided_by == moderator],
-                 values={"status": DraftStatus.PENDING.value, "approved_text": None,
-                         "reject_reason": None, "decided_by": None, "decided_at": None,
-                         "claimed_by": session, "claim_expires_at": until},
-                 actor=moderator, action="draft.undo", now=now,
-                 detail={"undone": "approve" if decided == DraftStatus.APPROVED else "reject"})
+                 values=values, actor=moderator, action="draft.undo", now=now, detail=detail)
 
 
 # -- posting --------------------------------------------------------------------------

@@ -117,6 +117,30 @@ def test_approve_edit_reject_and_undo_by_keyboard(store: Store) -> None:
     assert app.return_code in (None, 0)
 
 
+def test_undo_after_an_edit_shows_the_edited_text_again(store: Store) -> None:
+    edit = "Sorry! We'll DM you now. ^PB"
+    seen: dict[str, str] = {}
+
+    async def script(app: QueueApp, pilot: Pilot[None]) -> None:
+        await pilot.press("e")
+        app.query_one("#editor").text = ""  # type: ignore[attr-defined]
+        await pilot.press(*edit)
+        await pilot.press("ctrl+s")  # approved; draft 2 is on screen
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.pause()
+        seen.update(post=text_of(app, "post"), draft=text_of(app, "draft"))
+        await pilot.press("e")  # editing again starts from the moderator's text
+        seen["editor"] = app.query_one("#editor").text  # type: ignore[attr-defined]
+        await pilot.press("escape")
+
+    drive(store, script)
+    assert "@user0" in seen["post"]
+    assert seen["draft"] == edit and seen["editor"] == edit
+    assert "Sorry about that, @user0" not in seen["draft"]
+    assert rows(store)[1].status == "pending" and rows(store)[1].text == edit
+
+
 def test_letters_typed_while_editing_are_text_not_commands(store: Store) -> None:
     async def script(app: QueueApp, pilot: Pilot[None]) -> None:
         await pilot.press("e")

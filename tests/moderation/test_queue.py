@@ -105,6 +105,39 @@ def test_undo_puts_the_last_decision_back_and_audits_it(drafted: Store, clock: F
         queue.undo(), queue.undo()
 
 
+def test_undoing_an_edited_approval_gives_the_moderator_their_edit_back(
+    drafted: Store, clock: FakeClock
+) -> None:
+    queue = session(drafted, clock)
+    item = queue.next()
+    assert item
+    edit = "So sorry, Jane! A person from our team will DM you today. ^PB"
+    queue.approve(item, edit)
+    back = queue.undo()
+    assert back.draft_id == item.draft_id
+    assert back.text == edit  # not the model's draft
+    assert back.flags == ()  # the edit's own flags: it passes the guardrails
+    row = draft(drafted, item.draft_id)
+    assert (row.status, row.approved_text, row.claimed_by) == ("pending", None, queue.session)
+    undo = audit(drafted)[-1]
+    assert undo[1] == "draft.undo" and undo[3]["text"] == edit and undo[3]["kept"] == "edit"
+    queue.approve(back)  # approved again as it now stands: the moderator's text
+    assert draft(drafted, item.draft_id).approved_text == edit
+    # the model's text is not lost: the edited approval's audit row names it
+    assert audit(drafted)[0][3]["drafted_text"] == item.text
+
+
+def test_undoing_an_edit_keeps_the_flags_of_the_edit(drafted: Store, clock: FakeClock) -> None:
+    queue = session(drafted, clock)
+    item = queue.next()
+    assert item and item.flags == ()
+    queue.approve(item, "Call us on 0800 123 4567. ^PB")  # a figure the voice never gave
+    back = queue.undo()
+    assert back.text == "Call us on 0800 123 4567. ^PB"
+    assert back.flags and back.flags == tuple(
+        {"code": f.code, "reason": f.reason} for f in queue.check_edit(back, back.text))
+
+
 def test_an_approval_the_poster_took_cannot_be_undone(
     drafted: Store, config: Config, clock: FakeClock
 ) -> None:
