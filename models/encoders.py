@@ -23,6 +23,7 @@ from models.artefact import (
     merge_lora,
     resolve_base_model,
 )
+from models.calibration import BIAS_KEY, apply_bias
 from models.datasets import DataFormatError, parse_label
 from models.heads import SentimentHead, pool
 from models.reply_need import read_head
@@ -153,6 +154,8 @@ class AdaptedEncoder(nn.Module):
         self.order = [self.config.labels.index(s) for s in SENTIMENTS]
         self.need_head = read_head(folder, self.config.hidden_size)
         self.version = self.config.version + ("+need" if self.need_head is not None else "")
+        bias = self.config.extra.get(BIAS_KEY)
+        self.decision_bias = [float(b) for b in bias] if isinstance(bias, list) else None
 
     def forward(
         self, ids: torch.Tensor, mask: torch.Tensor, texts: list[str], pad: Pad
@@ -160,7 +163,8 @@ class AdaptedEncoder(nn.Module):
         """Return (probabilities in SENTIMENTS order, normalised topic embeddings,
         complaint/question/none probabilities or None without a need head)."""
         cls, mean = self.features(ids, mask)
-        probs = self.head(cls, mean).float().softmax(-1)[:, self.order]
+        probs = apply_bias(self.head(cls, mean).float().softmax(-1)[:, self.order],
+                           self.decision_bias)
         need = None if self.need_head is None else self.need_head(cls, mean).float().softmax(-1)
         return probs, nn.functional.normalize(mean.float(), dim=-1), need
 
