@@ -24,6 +24,18 @@ class SourceStopped(ConnectorError):
     """
 
 
+class CredentialsMissing(SourceStopped):
+    """Environment variables the source needs are unset; `variables` names them.
+
+    Checking them sends no request, so the source is tried again at every poll
+    and starts as soon as they are set.
+    """
+
+    def __init__(self, message: str, *, variables: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.variables = variables
+
+
 class BadOptions(ConnectorError, ValueError):
     """A source's `options` in config are wrong; the message names the source and key.
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from socialbot.health.text import is_source_alert, source_headline, source_summary
 from socialbot.watching.tables import ALERTS
 
 
@@ -43,6 +44,11 @@ def alert_json(row: Any) -> dict[str, Any]:
         "total_posts": detail.get("total_posts"),
         "posts": detail.get("posts", []),
         "phrases": detail.get("phrases", []),
+        # source alerts (socialbot.health): which source, and the problem in one line
+        "source": detail.get("source"),
+        "platform": detail.get("platform"),
+        "line": detail.get("line"),
+        "resolution": detail.get("resolution"),
     }
 
 
@@ -82,6 +88,8 @@ def what_and_where(alert: dict[str, Any]) -> str:
 
 def headline(alert: dict[str, Any]) -> str:
     """One line: what, where (every topic of the incident), how far above normal."""
+    if is_source_alert(alert):
+        return source_headline(alert)
     event = alert.get("event") or alert["status"]
     prefix = {"resolved": "RESOLVED", "escalated": "ESCALATED", "updated": "UPDATED"}.get(
         event, "ALERT"
@@ -95,6 +103,8 @@ def headline(alert: dict[str, Any]) -> str:
 
 def text_summary(alert: dict[str, Any]) -> str:
     """The plain-text body used by the console and email channels."""
+    if is_source_alert(alert):
+        return source_summary(alert)
     lines = [headline(alert), ""]
     lines.append(f"rule:     {alert['rule']} ({alert['kind']})")
     for r in (alert.get("rules") or [])[1:]:
