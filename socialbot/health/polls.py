@@ -112,6 +112,7 @@ class PollWatchdog:
         repeated = problem.line == row.problem
         probe = timedelta(seconds=self.settings.probe_interval * self.rng.uniform(0.9, 1.0))
         retry_at: datetime | None
+        state: Literal["backing_off", "stopped"]
         if problem.kind == "credentials":
             state, retry_at = "stopped", None
         elif problem.kind == "refused":
