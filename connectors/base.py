@@ -65,6 +65,8 @@ class Connector(ABC):
 
     #: the config `kind` this connector answers to
     kind: ClassVar[str]
+    #: a live feed, where a long silence means something broke (a file just ends)
+    live: ClassVar[bool] = True
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:
         self.name = name
