@@ -92,6 +92,15 @@ class Connector(ABC):
         """
         return None
 
+    def check_access(self) -> str:
+        """One cheap request proving this source can be read with the credentials and
+        access level at hand; returns what worked, raises ConnectorError as `fetch` does."""
+        raise ConnectorError(f"connector {self.kind!r} has no online check")
+
+    def posting_account(self) -> str:
+        """The account replies are posted as (one cheap request), e.g. "@brandbot"."""
+        raise ConnectorError(f"connector {self.kind!r} cannot post replies")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files or sessions; the default has nothing to release."""
 

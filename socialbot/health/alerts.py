@@ -63,7 +63,7 @@ def open_alert(
         ).returning(ALERTS.c.id)
     ).scalar_one())
     sink.send(conn, alert_id, "opened", now=now)
-    logger.warning("alert opened: %s %s: %s", kind, source.name, line)
+    logger.info("alert opened: %s %s: %s", kind, source.name, line)
     return alert_id
 
 

@@ -82,8 +82,8 @@ class Verdict:
     def log(self, source: str, exc: Exception) -> None:
         when = self.retry_at.isoformat(timespec="seconds") if self.retry_at else "the next poll"
         if self.repeated:
-            logger.info("source %s still failing (%d in a row), next try %s: %s",
-                        source, self.failures, when, self.problem.line)
+            logger.info("source %s still failing (%d in a row, the same problem), next try %s",
+                        source, self.failures, when)
         elif self.problem.kind == "unexpected":
             logger.error("source %s failed unexpectedly, next try %s", source, when,
                          exc_info=exc)
