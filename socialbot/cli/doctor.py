@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from socialbot.cli.common import CliState, console, err_console
 
@@ -70,7 +71,7 @@ def doctor(
                                                              "configured to send a test to")]
     for ok, message in findings:
         mark = "[green]✓[/]" if ok else "[red]✗[/]"
-        console.print(f"{mark} {message}", highlight=False, soft_wrap=True)
+        console.print(f"{mark} {escape(message)}", highlight=False, soft_wrap=True)
         problems += not ok
     if problems:
         raise typer.Exit(EXIT_PROBLEMS)

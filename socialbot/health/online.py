@@ -91,9 +91,9 @@ def send_tests(config: Config, *, clock: Clock | None = None) -> list[Check]:
     for spec in config.channel:
         try:
             channel = build_channel(spec)
-            # a revision from the time keeps each test's delivery id (and
-            # Idempotency-Key) new, so a receiver that dedupes still shows it
-            channel.send(Delivery(0, 0, int(now.timestamp()), "test", spec.name,
+            # a revision from the time (in microseconds) keeps each test's delivery id
+            # (and Idempotency-Key) new, so a receiver that dedupes still shows it
+            channel.send(Delivery(0, 0, int(now.timestamp() * 1e6), "test", spec.name,
                                   channel_test_payload(now), 1, ""))
         except (ConfigError, DeliveryError) as exc:
             checks.append(Check(False, f"channel {spec.name!r} ({spec.kind}): {exc}"))

@@ -39,14 +39,15 @@ def source_headline(alert: dict[str, Any]) -> str:
 def source_summary(alert: dict[str, Any]) -> str:
     """The plain-text body (console and e-mail): the problem, since when, what to do."""
     lines = [source_headline(alert), ""]
-    if alert["kind"] != CHANNEL_TEST:
-        lines.append(f"source:   {alert.get('source')} ({alert.get('platform')})")
-        lines.append(f"problem:  {alert.get('line')}")
-        lines.append(f"since:    {alert.get('started_at')}")
-        if alert.get("resolved_at"):
-            lines.append(f"resolved: {alert['resolved_at']}: {alert.get('resolution') or ''}")
-        if alert.get("baseline_method"):
-            lines.append(f"how:      {alert['baseline_method']}")
+    if alert["kind"] == CHANNEL_TEST:
+        return "\n".join([*lines, "Nothing is wrong: this checks that alerts reach this channel."])
+    lines.append(f"source:   {alert.get('source')} ({alert.get('platform')})")
+    lines.append(f"problem:  {alert.get('line')}")
+    lines.append(f"since:    {alert.get('started_at')}")
+    if alert.get("resolved_at"):
+        lines.append(f"resolved: {alert['resolved_at']}: {alert.get('resolution') or ''}")
+    if alert.get("baseline_method"):
+        lines.append(f"how:      {alert['baseline_method']}")
     for entry in alert.get("history") or []:
         lines.append(f"  {entry['at']}  {entry['what']}")
     lines.append("")
