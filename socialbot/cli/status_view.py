@@ -48,7 +48,7 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
                 str(r["posts_stored"]),
                 str(r["quarantined"]),
                 escape(r.get("held_by") or "") + (" (lapsed)" if r.get("lease_lapsed") else ""),
-                escape("; ".join(filter(None, [r["detail"], health_note(r.get("health"))]))),
+                escape(" · ".join(filter(None, [r["detail"], health_note(r.get("health"))]))),
             )
         console.print(sources)
 

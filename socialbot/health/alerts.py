@@ -52,7 +52,7 @@ def open_alert(
     detail = {
         "source": source.name, "platform": source.platform, "line": line, "method": method,
         "opened_at": now.isoformat(),
-        "history": [{"at": now.isoformat(), "what": f"opened: {line}"}],
+        "history": [{"at": now.isoformat(), "what": "opened"}],
     }
     alert_id = int(conn.execute(
         insert(ALERTS).values(

@@ -38,7 +38,8 @@ def health_note(health: dict[str, Any] | None) -> str:
     notes = []
     if health["failures"]:
         alert = f", alert #{health['failing_alert']}" if health["failing_alert"] else ""
-        notes.append(f"{health['failures']} failed polls in a row{alert}")
+        n = health["failures"]
+        notes.append(f"{n} failed poll{'s' * (n != 1)} in a row{alert}")
     if health["silent"]:
         notes.append(f"silent (alert #{health['silent_alert']}): {health['silent']}")
-    return "; ".join(notes)
+    return " · ".join(notes)

@@ -43,8 +43,9 @@ def _stage(store, server, clock, sim) -> IngestStage:
                        watchdog=watchdog)
 
 
-def test_a_revoked_token_raises_source_failing_once_and_recovers(store, server, clock, x,
+def test_a_revoked_token_raises_source_failing_once_and_recovers(any_store, server, clock, x,
                                                                   sim) -> None:
+    store = any_store  # SQLite and PostgreSQL
     stage = _stage(store, server, clock, sim)
     x.add()
     assert stage.run_batch() == 1
