@@ -22,11 +22,11 @@ def doctor(
     ] = False,
     send_test: Annotated[
         bool,
-        typer.Option("--send-test", help="Send a test message through every [[channel]] "
+        typer.Option("--send-test", help="Send a test message through every configured channel "
                      "(Slack/webhook, e-mail, console)."),
     ] = False,
 ) -> None:
-    """Check the environment variables each configured source needs (secrets are never shown)."""
+    """Check the credentials each source needs (never shown); try sources and channels for real."""
     from connectors.base import ConnectorError, connector_class
     from connectors.credentials import PLATFORM_NAMES, Purpose, diagnose
     from socialbot.config import Config, load_config
