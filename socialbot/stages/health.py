@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select, update
 
@@ -58,6 +58,8 @@ class HealthStage(Stage):
                 since = row.last_arrival_at or last_arrival(conn, source.name)
                 if since is None:
                     continue  # nothing ever arrived: there is no normal to compare with
+                if now - since < timedelta(seconds=self.settings.min_silence):
+                    continue  # posts flow: no need to learn (or scan) anything
                 # normal is what came before the silence, not the silence itself
                 rate = self._rate(conn, source.name, since)
                 silence = judge_silence(row, rate, since=since, now=now, settings=self.settings)

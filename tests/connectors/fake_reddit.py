@@ -44,6 +44,8 @@ class FakeReddit:
         self.fault_rate, self.rng = 0.0, random.Random(11)
         self.fault_choices: list[Response] = []
         self.served: list[str] = []
+        #: answered to every API call (not token requests) while set: a subreddit gone private
+        self.outage: Response | None = None
 
     def _new(self, kind: str, data: dict[str, Any]) -> str:
         self.counter += 1
@@ -82,6 +84,8 @@ class FakeReddit:
             return self.token_faults.popleft() if self.token_faults else self.token(request)
         if self.faults:
             return self.faults.popleft()
+        if self.outage is not None:
+            return self.outage
         if self.fault_rate and self.rng.random() < self.fault_rate:
             return self.rng.choice(self.fault_choices)
         if request.headers.get("authorization") != f"bearer {ACCESS_TOKEN}":

@@ -115,3 +115,33 @@ def test_transient_failures_alert_only_after_n_in_a_row_then_probe_slowly(
     assert source_alerts(store, "source_failing")[0].status == "resolved"
     assert health(store).failures == 0
 
+
+
+def test_a_subreddit_gone_private_alerts_at_once_and_resolves(store, server, clock,
+                                                              prawcore_sleeps) -> None:
+    from connectors.reddit import RedditConnector
+    from tests.connectors.fake_reddit import ENV as REDDIT_ENV
+    from tests.connectors.fake_reddit import FakeReddit
+
+    rd = FakeReddit(clock.now)
+    server.app = rd
+    sim = SimTime(clock, rd)
+    source = RedditConnector("rd-acme", {"subreddits": ["acme"], "include_comments": False},
+                             env=dict(REDDIT_ENV), base_url=server.url, sleep=clock.sleep,
+                             clock=clock.time)
+    stage = IngestStage(store, source, watch="acme", page_size=100, wall_clock=sim.clock,
+                        watchdog=PollWatchdog(HEALTH, sink=AlertSink(["hook"], AlertsConfig())))
+    rd.submission("acme news")
+    assert stage.run_batch() == 1
+
+    rd.outage = Response(403, {"message": "Forbidden", "error": 403, "reason": "private"})
+    sim.tick(minutes=1)
+    assert stage.run_batch() == 0
+    [alert] = source_alerts(store, "source_failing")
+    assert "private" in source_state(store).detail and alert.status == "open"
+
+    rd.outage = None
+    rd.submission("acme is back")
+    sim.tick(minutes=31)
+    assert stage.run_batch() == 1
+    assert source_alerts(store, "source_failing")[0].status == "resolved"

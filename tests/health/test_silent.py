@@ -115,3 +115,18 @@ def test_a_quiet_night_is_not_a_silence_but_a_dead_afternoon_is(store) -> None:
     later = afternoon + timedelta(hours=2)
     silence = judge_silence(Row(later), rate, since=afternoon, now=later, settings=SETTINGS)
     assert silence is not None and silence.expected == pytest.approx(8.0)
+
+
+def test_a_failing_source_is_not_also_called_silent(store) -> None:
+    from socialbot.health.arrivals import ArrivalRate
+
+    class Failing:
+        failures, empty_polls = 3, 0
+        last_answer_at = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+    rate = ArrivalRate((10.0,) * 24, timedelta(days=7))
+    since = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    now = since + timedelta(hours=6)
+    assert judge_silence(Failing(), rate, since=since, now=now, settings=SETTINGS) is None
+    Failing.failures = 0
+    assert judge_silence(Failing(), rate, since=since, now=now, settings=SETTINGS) is not None
