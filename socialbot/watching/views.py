@@ -77,6 +77,8 @@ def rule_names(alert: dict[str, Any]) -> list[str]:
 def what_and_where(alert: dict[str, Any]) -> str:
     """What rose about which topics, every rule of the alert named: "negative posts
     spiking about luggage, booking" (rules of another kind follow after a ";")."""
+    if is_source_alert(alert):
+        return source_headline(alert).split("] ", 1)[-1]
     rules = alert.get("rules") or [alert]
     parts = []
     for kind in dict.fromkeys(r["kind"] for r in rules):

@@ -91,6 +91,15 @@ def test_a_453_is_one_line_in_status_and_one_alert(tmp_path, server, clock, capl
     assert "4 failed polls in a row, alert #1" in result.output
     assert "Traceback" not in result.output
 
+    shown = CliRunner().invoke(app, ["--config", str(cfg), "alerts", "--id", str(alert.id)])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith(f"[ALERT] source x-acme (twitter) failing: {PLAN_LINE}")
+    out = tmp_path / "report.html"
+    report = CliRunner().invoke(app, ["--config", str(cfg), "report", "--watch", "acme",
+                                      "--since", "30d", "--out", str(out)])
+    assert report.exit_code == 0, report.output
+    assert "source x-acme (twitter) failing: Your X plan" in out.read_text()
+
 
 def test_doctor_online_says_the_same_line_and_checks_each_source(tmp_path, server, clock, env,
                                                                  monkeypatch) -> None:
