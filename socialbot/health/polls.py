@@ -82,8 +82,10 @@ class Verdict:
     def log(self, source: str, exc: Exception) -> None:
         when = self.retry_at.isoformat(timespec="seconds") if self.retry_at else "the next poll"
         if self.repeated:
-            logger.info("source %s still failing (%d in a row, the same problem), next try %s",
-                        source, self.failures, when)
+            # missing variables are checked at every poll: say so at DEBUG, not every 30 s
+            log = logger.debug if self.problem.kind == "credentials" else logger.info
+            log("source %s still failing (%d in a row, the same problem), next try %s",
+                source, self.failures, when)
         elif self.problem.kind == "unexpected":
             logger.error("source %s failed unexpectedly, next try %s", source, when,
                          exc_info=exc)
