@@ -30,7 +30,8 @@ def _drain(stage: IngestStage) -> int:
 
 
 @pytest.fixture
-def setup(store, server, clock):
+def setup(any_store, server, clock):
+    store = any_store
     x = FakeX(clock.now)
     server.app = x
     sim = SimTime(clock, x)
@@ -44,7 +45,9 @@ def setup(store, server, clock):
     return x, sim, ingest, watch
 
 
-def test_empty_pages_raise_source_silent_after_the_learned_quiet_period(store, setup) -> None:
+def test_empty_pages_raise_source_silent_after_the_learned_quiet_period(any_store,
+                                                                        setup) -> None:
+    store = any_store  # SQLite and PostgreSQL
     x, sim, ingest, watch = setup
     for i in range(3 * 24 * 6):  # three days of history: one post every ten minutes
         x.add(age=60.0 + i * 600)
