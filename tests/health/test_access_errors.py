@@ -84,7 +84,7 @@ def test_a_453_is_one_line_in_status_and_one_alert(tmp_path, server, clock, capl
     [alert] = source_alerts(open_store(load_config(cfg)), "source_failing")
     assert PLAN_LINE in alert.detail
 
-    monkeypatch.setattr(common.console, "width", 400)  # the table's cells unfolded
+    monkeypatch.setattr(common.console, "_width", 400)  # the table's cells unfolded
     result = CliRunner().invoke(app, ["--config", str(cfg), "status"])
     assert result.exit_code == 0, result.output
     assert result.output.count("Your X plan does not include recent search") == 1
