@@ -24,6 +24,18 @@ class SourceStopped(ConnectorError):
     """
 
 
+class CredentialsMissing(SourceStopped):
+    """Environment variables the source needs are unset; `variables` names them.
+
+    Checking them sends no request, so the source is tried again at every poll
+    and starts as soon as they are set.
+    """
+
+    def __init__(self, message: str, *, variables: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.variables = variables
+
+
 class BadOptions(ConnectorError, ValueError):
     """A source's `options` in config are wrong; the message names the source and key.
 
@@ -63,6 +75,8 @@ class Connector(ABC):
     kind: ClassVar[str]
     #: the fewest posts one fetch can ask the platform for (a read budget stops above it)
     smallest_page: ClassVar[int] = 1
+    #: a live feed, where a long silence means something broke (a file just ends)
+    live: ClassVar[bool] = True
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:
         self.name = name
@@ -87,6 +101,15 @@ class Connector(ABC):
         replies of its own, hence the default `None`.
         """
         return None
+
+    def check_access(self) -> str:
+        """One cheap request proving this source can be read with the credentials and
+        access level at hand; returns what worked, raises ConnectorError as `fetch` does."""
+        raise ConnectorError(f"connector {self.kind!r} has no online check")
+
+    def posting_account(self) -> str:
+        """The account replies are posted as (one cheap request), e.g. "@brandbot"."""
+        raise ConnectorError(f"connector {self.kind!r} cannot post replies")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files or sessions; the default has nothing to release."""

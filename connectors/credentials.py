@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from connectors.base import ConnectorError, SourceStopped
+from connectors.base import ConnectorError, CredentialsMissing
 
 Purpose = Literal["read", "post"]
 
@@ -89,10 +89,11 @@ def explain_missing(
 def require(
     platform: str, purpose: Purpose, env: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """Return the variables' values, or raise SourceStopped naming every missing one."""
+    """Return the variables' values, or raise CredentialsMissing naming every missing one."""
     problems = explain_missing(platform, purpose, env)
     if problems:
-        raise SourceStopped(" ".join(problems))
+        raise CredentialsMissing(" ".join(problems),
+                                 variables=tuple(missing(platform, purpose, env)))
     values = _env(env)
     return {v.name: values[v.name].strip() for v in needed(platform, purpose)}
 

@@ -260,6 +260,16 @@ class RedditConnector(Connector):
                           what="who-am-I", posting=True)
         return str(body.get("name"))
 
+    def check_access(self) -> str:
+        """Read one item of this source's first listing: proves the app credentials and
+        that the subreddit is there and readable (not private, banned or renamed)."""
+        listing = self.listings[0]
+        self._get(listing, limit=1)
+        return f"Reddit answers {listing.path} for this source"
+
+    def posting_account(self) -> str:
+        return f"u/{self.whoami()}"
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()

@@ -158,6 +158,7 @@ class ReplayConnector(Connector):
     """Reads a JSONL file from a `offset:line` cursor, so restarts resume exactly."""
 
     kind = "replay"
+    live = False
 
     def __init__(
         self, name: str, options: dict[str, Any], *, stdin: BinaryIO | None = None

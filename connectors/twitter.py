@@ -218,6 +218,20 @@ class TwitterConnector(Connector):
                 break
         return None
 
+    def check_access(self) -> str:
+        """Search this source's query over the last minute: proves the token, the plan's
+        access to recent search and the query, and usually reads no post (X bills reads)."""
+        client = self._client(posting=False)
+        start = datetime.fromtimestamp(self._clock() - 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = self._call(partial(client.search_recent_tweets, self.settings.query,
+                                  max_results=10, start_time=start), what="access check")
+        n = len((body or {}).get("data") or [])
+        return (f"X recent search works for query {self.settings.query!r} "
+                f"({n} post{'s' * (n != 1)} in the last minute)")
+
+    def posting_account(self) -> str:
+        return f"@{self.my_username()}"
+
     def close(self) -> None:
         for client in self._clients.values():
             client.session.close()

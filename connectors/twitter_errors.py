@@ -45,6 +45,11 @@ def translate(exc: Exception, *, posting: bool, clock: Callable[[], float],
     if isinstance(exc, tweepy.Forbidden):
         body = _json_body(exc.response)
         detail = clean(" ".join(exc.api_messages) or str(body.get("title", "forbidden")))
+        if not posting and (453 in exc.api_codes or body.get("reason") == "client-not-enrolled"):
+            why = "error 453" if 453 in exc.api_codes else body["reason"]
+            return SourceStopped(f"Your X plan does not include recent search ({why}): it "
+                                 "needs the Basic access level or higher; change it at "
+                                 "developer.x.com, or use keys of an App whose Project has it.")
         if body.get("reason") in ("client-not-enrolled", "official-client-forbidden"):
             return SourceStopped(f"X refused this app's access level "
                                  f"({body.get('reason')}): {_UPGRADE}")

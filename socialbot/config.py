@@ -457,6 +457,24 @@ class AlertsConfig(_Strict):
     lease: Duration = 120.0
 
 
+class HealthConfig(_Strict):
+    """`[health]`: when a source counts as failing or silent (socialbot.health)."""
+
+    #: this many failed polls in a row raise `source_failing` and open the circuit:
+    #: from then on the source is only probed every `probe_interval`
+    failing_after: int = Field(default=3, ge=1, le=100)
+    probe_interval: Duration = 1800.0
+    #: `source_silent` when no new post arrived for so long that, at the source's
+    #: learned rate for those hours of the day, that silence has at most this probability
+    silent_sensitivity: float = Field(default=1e-3, gt=0, lt=1)
+    #: ... and never before this long without a new post
+    min_silence: Duration = 3600.0
+    #: the arrival rate per hour of day is learned from this many days of posts
+    learn_days: int = Field(default=14, ge=1, le=90)
+    #: no silence alert until a source has this much history
+    min_history: Duration = 2 * 86400.0
+
+
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 
 
@@ -517,6 +535,7 @@ class Config(_Strict):
     ingest: IngestConfig = IngestConfig()
     trends: TrendsConfig = TrendsConfig()
     alerts: AlertsConfig = AlertsConfig()
+    health: HealthConfig = HealthConfig()
     channel: list[ChannelConfig] = Field(default_factory=list)
     pricing: PricingConfig = PricingConfig()
 

@@ -76,7 +76,8 @@ def replay_file(
     ingest = IngestStage(store, connector, watch=watch, page_size=config.daemon.page_size,
                          clock=clock, accept=config.ingest)
     ctx = StageContext(config=config, store=store, clock=clock, stop=stop)
-    later = build_stages(ctx, exclude={"ingest", *exclude}) if downstream else []
+    # no health stage: a replay is not a live feed, and its clock is the posts' own
+    later = build_stages(ctx, exclude={"ingest", "health", *exclude}) if downstream else []
     summary = ReplaySummary(source=name, stages={s.name: 0 for s in later})
     # Job runs are recorded once per replay, not per page: status shows the
     # replay as one run of each stage, and the bookkeeping stays off the hot path.

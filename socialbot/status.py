@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from socialbot.health.status import health_by_source
 from socialbot.stages.base import Stage
 from socialbot.store import Store
 from socialbot.store.drafts import DRAFTS, DraftStatus
@@ -30,6 +31,7 @@ def gather_status(store: Store, stages: Sequence[Stage] = ()) -> dict[str, Any]:
                 select(QUARANTINE.c.source, func.count()).group_by(QUARANTINE.c.source)
             ).all()
         )
+        health = health_by_source(conn)
         sources = [
             {
                 "name": r.name,
@@ -45,6 +47,8 @@ def gather_status(store: Store, stages: Sequence[Stage] = ()) -> dict[str, Any]:
                 "held_by": r.held_by,
                 "held_until": r.held_until.isoformat() if r.held_until else None,
                 "lease_lapsed": bool(r.held_by and r.held_until and r.held_until <= now),
+                # failed polls in a row and open source alerts (socialbot.health)
+                "health": health.get(r.name),
             }
             for r in conn.execute(select(SOURCES).order_by(SOURCES.c.name))
         ]

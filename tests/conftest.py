@@ -32,6 +32,18 @@ def make_config(tmp_path: Path, **sections: Any) -> Config:
     return parse_config(data, path=tmp_path / "config.toml")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reddit_paces() -> Iterator[None]:
+    """Each test starts as a fresh process: no Reddit client's standing is known yet
+    (the pace is shared per client id across the process, so it would leak between
+    tests that use the same fake credentials)."""
+    from connectors.reddit_pacing import forget_paces
+
+    forget_paces()
+    yield
+    forget_paces()
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return make_config(tmp_path, watch=[{"name": "acme", "brand": "Acme"}])

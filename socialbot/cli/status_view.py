@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from socialbot.cli.spending_view import render_spending
+from socialbot.health.status import health_note
 
 _STATE_STYLE = {"ok": "green", "exhausted": "green", "backing_off": "yellow", "stopped": "red"}
 
@@ -48,7 +49,7 @@ def render_status(console: Console, s: dict[str, Any]) -> None:
                 str(r["posts_stored"]),
                 str(r["quarantined"]),
                 escape(r.get("held_by") or "") + (" (lapsed)" if r.get("lease_lapsed") else ""),
-                escape(r["detail"] or ""),
+                escape(" · ".join(filter(None, [r["detail"], health_note(r.get("health"))]))),
             )
         console.print(sources)
     render_spending(console, s.get("spending") or [])

@@ -9,6 +9,7 @@ from socialbot.stages.base import Stage, StageContext
 #: "module:function" builders in flow order; each returns the stages it configures
 STAGE_BUILDERS: tuple[str, ...] = (
     "socialbot.stages.ingest:build_ingest_stages",
+    "socialbot.stages.health:build_health_stages",
     "socialbot.stages.classify:build_classify_stages",
     "socialbot.stages.trends:build_trends_stages",
     "socialbot.stages.alerts:build_alerts_stages",

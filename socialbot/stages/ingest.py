@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import secrets
 import socket
 from dataclasses import dataclass
@@ -16,13 +15,13 @@ from connectors.base import (
     Connector,
     ConnectorError,
     RateLimited,
-    SourceStopped,
-    TransientError,
     connector_class,
 )
 from socialbot.clock import Clock, StreamClock, WallClock
 from socialbot.config import IngestConfig, SourceConfig
 from socialbot.errors import ConfigError
+from socialbot.health.alerts import AlertSink, SourceRef
+from socialbot.health.polls import PollWatchdog
 from socialbot.metering.sources import connector_spending
 from socialbot.metering.spending import SourceSpending
 from socialbot.stages.base import Stage, StageContext
@@ -40,8 +39,6 @@ from socialbot.store.ingest import (
 
 logger = logging.getLogger(__name__)
 
-#: longest pause after repeated transient failures; the daemon never gives up
-MAX_BACKOFF = timedelta(minutes=15)
 #: how long a worker holds a source for one fetch and write: longer than a slow fetch
 #: with its retries; a dead worker's source waits this long before another takes it
 SOURCE_LEASE = timedelta(minutes=5)
@@ -102,9 +99,9 @@ class IngestStage(Stage):
     """Fetches one page per batch and stores it with its cursor in one transaction.
 
     Faults never escape: a rate limit parks the source until the time the
-    platform gave, transient errors back off exponentially with jitter, and a
-    credential problem stops this source (with the reason in `status`) while
-    every other source and stage goes on.
+    platform gave; any other failure is explained in one line in `status` and
+    decides the next try (socialbot.health.polls: back-off, circuit breaker,
+    `source_failing`), while every other source and stage goes on.
 
     Workers (processes, machines) running the same source share it: each batch
     first takes the source's lease, and a worker that finds it held fetches
@@ -127,6 +124,7 @@ class IngestStage(Stage):
         lease: timedelta = SOURCE_LEASE,
         accept: IngestConfig | None = None,
         spending: SourceSpending | None = None,
+        watchdog: PollWatchdog | None = None,
     ) -> None:
         self.store = store
         self.connector = connector
@@ -139,12 +137,16 @@ class IngestStage(Stage):
         self.lease = lease
         self.accept = accept  # `[ingest]`: the range of post dates believed
         self.totals = IngestTotals()
-        self._failures = 0
         self.spending = spending  # counts billable reads; paces a read budget
+        self.watchdog = watchdog or PollWatchdog()
 
     @property
     def source(self) -> str:
         return self.connector.name
+
+    @property
+    def ref(self) -> SourceRef:
+        return SourceRef(self.source, self.connector.kind, self.watch)
 
     def run_batch(self) -> int:
         with self.store.reading() as conn:  # cheap look first: no write lock to find it busy
@@ -159,7 +161,7 @@ class IngestStage(Stage):
         if self.spending:  # again, holding the lease: another worker may just have read
             limit = min(limit, self.spending.page_limit(self.store, now=self.wall.now()))
             if not limit:
-                self._release()
+                self._release_lease()
                 return 0
         try:
             page = self.connector.fetch(cursor, limit=limit)
@@ -180,13 +182,14 @@ class IngestStage(Stage):
                     holder=self.worker,
                     accept=self.accept,
                 )
+                self.watchdog.answered(conn, self.ref, new_posts=written.new_posts,
+                                       now=self.wall.now())
         except LeaseLost:
             logger.warning(
                 "source %s: lease lapsed during the fetch; page dropped, its holder reads it",
                 self.source,
             )
             return 0
-        self._failures = 0
         self.totals.add(written)
         if isinstance(self.clock, StreamClock) and page.posts:
             self.clock.advance(max(p.created_at for p in page.posts))
@@ -210,8 +213,6 @@ class IngestStage(Stage):
         if row is None:
             return True
         now = self.wall.now()
-        if row.state == "stopped":
-            return False
         if (
             row.held_by not in (None, self.worker)
             and row.held_until
@@ -219,7 +220,10 @@ class IngestStage(Stage):
             and not holder_is_gone(row.held_by)
         ):
             return False
-        return not (row.state == "backing_off" and row.retry_at and row.retry_at > now)
+        # a stopped source is probed again at `retry_at` (None: at every poll, as for
+        # missing credentials, whose check sends no request)
+        waiting = row.state in ("backing_off", "stopped")
+        return not (waiting and row.retry_at and row.retry_at > now)
 
     def _claim(self) -> tuple[bool, str | None]:
         """Take the source's lease with a guarded UPDATE; on success, the cursor to fetch from.
@@ -245,9 +249,8 @@ class IngestStage(Stage):
                 update(SOURCES)
                 .where(
                     SOURCES.c.name == self.source,
-                    SOURCES.c.state != "stopped",
                     or_(
-                        SOURCES.c.state != "backing_off",
+                        SOURCES.c.state.not_in(("backing_off", "stopped")),
                         SOURCES.c.retry_at.is_(None),
                         SOURCES.c.retry_at <= now,
                     ),
@@ -264,7 +267,8 @@ class IngestStage(Stage):
                 return False, None
             return True, read_cursor(conn, self.source)
 
-    def _release(self) -> None:
+    def _release_lease(self) -> None:
+        """Give the source back untouched (a read budget said not to fetch)."""
         with self.store.transaction() as conn:
             conn.execute(
                 update(SOURCES)
@@ -273,52 +277,39 @@ class IngestStage(Stage):
             )
 
     def _record_failure(self, exc: Exception) -> None:
-        now = self.wall.now()
-        kind = self.connector.kind
-        if isinstance(exc, SourceStopped):
-            logger.error("source %s stopped: %s", self.source, exc)
-            self._set_state("stopped", str(exc), None)
-            return
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited):  # the platform answered: not a failed poll
             retry_at = datetime.fromtimestamp(exc.retry_at, UTC)
             logger.warning("source %s rate limited until %s", self.source, retry_at.isoformat())
-            self._set_state("backing_off", f"rate limited: {exc}", retry_at)
+            with self.store.transaction() as conn:
+                if self._still_ours(conn):
+                    self._release(conn, "backing_off", f"rate limited: {exc}", retry_at)
             return
-        self._failures += 1
-        delay = min(MAX_BACKOFF.total_seconds(), 2.0 ** min(self._failures, 20))
-        delay *= random.uniform(0.5, 1.0)  # jitter, so many workers do not retry in step
-        if isinstance(exc, TransientError | ConnectorError):
-            logger.warning(
-                "source %s (%s) failed, retrying in %.0fs: %s", self.source, kind, delay, exc
-            )
-        else:
-            logger.exception(
-                "source %s (%s) failed unexpectedly, retrying in %.0fs", self.source, kind, delay
-            )
-        detail = f"{type(exc).__name__}: {exc}"
-        self._set_state("backing_off", detail, now + timedelta(seconds=delay))
-
-    def _set_state(self, state: str, detail: str | None, retry_at: datetime | None) -> None:
-        """Record the source's health and release our lease, unless another worker took it."""
         with self.store.transaction() as conn:
-            holder = conn.execute(
-                select(SOURCES.c.held_by).where(SOURCES.c.name == self.source).with_for_update()
-            ).scalar_one_or_none()
-            if holder != self.worker:  # the new holder's view of the source is the newer one
+            if not self._still_ours(conn):
                 return
-            set_source_state(
-                conn,
-                self.source,
-                self.connector.kind,
-                state=state,
-                detail=detail,
-                retry_at=retry_at,
-            )
-            conn.execute(
-                update(SOURCES)
-                .where(SOURCES.c.name == self.source, SOURCES.c.held_by == self.worker)
-                .values(held_by=None, held_until=None)
-            )
+            verdict = self.watchdog.failed(conn, self.ref, exc, now=self.wall.now())
+            self._release(conn, verdict.state, verdict.problem.line, verdict.retry_at)
+        verdict.log(self.source, exc)
+
+    def _still_ours(self, conn: Connection) -> bool:
+        """Whether we still hold the lease; the new holder's view of the source is the newer one."""
+        holder = conn.execute(
+            select(SOURCES.c.held_by).where(SOURCES.c.name == self.source).with_for_update()
+        ).scalar_one_or_none()
+        return holder == self.worker
+
+    def _release(
+        self, conn: Connection, state: str, detail: str | None, retry_at: datetime | None
+    ) -> None:
+        """Record the source's health (for `status`) and release our lease."""
+        set_source_state(
+            conn, self.source, self.connector.kind, state=state, detail=detail, retry_at=retry_at
+        )
+        conn.execute(
+            update(SOURCES)
+            .where(SOURCES.c.name == self.source, SOURCES.c.held_by == self.worker)
+            .values(held_by=None, held_until=None)
+        )
 
     def progress(self, conn: Connection) -> dict[str, int]:
         stored = conn.execute(
@@ -332,6 +323,9 @@ class IngestStage(Stage):
 
 def build_ingest_stages(ctx: StageContext) -> list[Stage]:
     """One ingest stage per enabled `[[source]]`."""
+    from socialbot.stages.alerts import channels_for
+
+    cfg = ctx.config
     return [
         IngestStage(
             ctx.store,
@@ -341,6 +335,8 @@ def build_ingest_stages(ctx: StageContext) -> list[Stage]:
             clock=ctx.clock,
             accept=ctx.config.ingest,
             spending=connector_spending(connector, source, ctx.config),
+            watchdog=PollWatchdog(cfg.health, sink=AlertSink(
+                channels_for(cfg, source.watch or ""), cfg.alerts)),
         )
         for source in ctx.config.source
         if source.enabled

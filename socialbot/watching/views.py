@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from socialbot.health.text import is_source_alert, source_headline, source_summary
 from socialbot.watching.tables import ALERTS
 
 
@@ -45,6 +46,11 @@ def alert_json(row: Any) -> dict[str, Any]:
         "phrases": detail.get("phrases", []),
         # alerts about a source rather than posts (a read budget used up) say it in words
         "message": detail.get("message"),
+        # source alerts (socialbot.health): which source, and the problem in one line
+        "source": detail.get("source"),
+        "platform": detail.get("platform"),
+        "line": detail.get("line"),
+        "resolution": detail.get("resolution"),
     }
 
 
@@ -73,6 +79,8 @@ def rule_names(alert: dict[str, Any]) -> list[str]:
 def what_and_where(alert: dict[str, Any]) -> str:
     """What rose about which topics, every rule of the alert named: "negative posts
     spiking about luggage, booking" (rules of another kind follow after a ";")."""
+    if is_source_alert(alert):
+        return source_headline(alert).split("] ", 1)[-1]
     rules = alert.get("rules") or [alert]
     parts = []
     for kind in dict.fromkeys(r["kind"] for r in rules):
@@ -84,6 +92,8 @@ def what_and_where(alert: dict[str, Any]) -> str:
 
 def headline(alert: dict[str, Any]) -> str:
     """One line: what, where (every topic of the incident), how far above normal."""
+    if is_source_alert(alert):
+        return source_headline(alert)
     event = alert.get("event") or alert["status"]
     prefix = {"resolved": "RESOLVED", "escalated": "ESCALATED", "updated": "UPDATED"}.get(
         event, "ALERT"
@@ -99,6 +109,8 @@ def headline(alert: dict[str, Any]) -> str:
 
 def text_summary(alert: dict[str, Any]) -> str:
     """The plain-text body used by the console and email channels."""
+    if is_source_alert(alert):
+        return source_summary(alert)
     lines = [headline(alert), ""]
     lines.append(f"rule:     {alert['rule']} ({alert['kind']})")
     if alert.get("message"):

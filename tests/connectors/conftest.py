@@ -97,16 +97,6 @@ class LocalServer:
         self.httpd.server_close()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_reddit_paces() -> Iterator[None]:
-    """Each test starts as a fresh process: no Reddit client's standing is known yet."""
-    from connectors.reddit_pacing import forget_paces
-
-    forget_paces()
-    yield
-    forget_paces()
-
-
 @pytest.fixture
 def server() -> Iterator[LocalServer]:
     s = LocalServer()

@@ -47,6 +47,8 @@ class FakeReddit:
         #: the client's standing every listing reports (Reddit counts per client id)
         self.limits = {"x-ratelimit-remaining": "590", "x-ratelimit-used": "10",
                        "x-ratelimit-reset": "300"}
+        #: answered to every API call (not token requests) while set: a subreddit gone private
+        self.outage: Response | None = None
 
     def _new(self, kind: str, data: dict[str, Any]) -> str:
         self.counter += 1
@@ -85,6 +87,8 @@ class FakeReddit:
             return self.token_faults.popleft() if self.token_faults else self.token(request)
         if self.faults:
             return self.faults.popleft()
+        if self.outage is not None:
+            return self.outage
         if self.fault_rate and self.rng.random() < self.fault_rate:
             return self.rng.choice(self.fault_choices)
         if request.headers.get("authorization") != f"bearer {ACCESS_TOKEN}":

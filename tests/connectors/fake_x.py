@@ -19,6 +19,14 @@ ENV = {
     "TWITTER_ACCESS_TOKEN_SECRET": "fakeAccessTokenSecret789",
 }
 BOT_ID, BOT_NAME = "999", "brandbot"
+REVOKED = Response(401, {"title": "Unauthorized", "type": "about:blank", "status": 401,
+                         "detail": "Unauthorized"})
+#: what X answers an App whose plan lacks an endpoint (HTTP 403, v1.1-style error 453)
+PLAN_LACKS_ENDPOINT = Response(403, {"errors": [{
+    "message": "You currently have access to a subset of X API V2 endpoints and limited v1.1 "
+               "endpoints (e.g. media post, oauth) only. If you need access to this endpoint, "
+               "you may need a different access level. You can learn more here: "
+               "https://developer.x.com/en/portal/product", "code": 453}]})
 NOT_ENROLLED = {
     "client_id": "12345",
     "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys "
@@ -55,6 +63,8 @@ class FakeX:
         self.fault_rate, self.rng = 0.0, random.Random(7)
         self.fault_choices: list[Response] = []
         self.served_ids: list[str] = []
+        #: answered to every request while set: a revoked token, a plan without search
+        self.outage: Response | None = None
 
     def add(self, text: str = "", *, author: str = "jane_doe", age: float = 60.0,
             reply_to: str | None = None, raw: dict[str, Any] | None = None) -> str:
@@ -77,6 +87,8 @@ class FakeX:
         self.requests.append(request)
         if self.faults:
             return self.faults.popleft()
+        if self.outage is not None:
+            return self.outage
         if self.fault_rate and self.rng.random() < self.fault_rate:
             return self.rng.choice(self.fault_choices)
         user_auth = request.headers.get("authorization", "").startswith("OAuth ")

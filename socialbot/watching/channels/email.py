@@ -10,6 +10,7 @@ from email.utils import formatdate
 from typing import Any
 
 from socialbot.config import EmailChannelConfig
+from socialbot.health.text import is_source_alert, source_html
 from socialbot.watching.channels import DeliveryError
 from socialbot.watching.outbox import Delivery
 from socialbot.watching.views import headline, rule_names, text_summary
@@ -17,6 +18,8 @@ from socialbot.watching.views import headline, rule_names, text_summary
 
 def html_body(alert: dict[str, Any]) -> str:
     """A small HTML rendering of the alert (no external assets)."""
+    if is_source_alert(alert):
+        return source_html(alert)
     e = html.escape
     rows = "".join(
         f"<tr><th align='left'>{e(k)}</th><td>{e(str(v))}</td></tr>"

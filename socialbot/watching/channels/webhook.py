@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from socialbot.health.text import is_source_alert, source_slack_body
 from socialbot.watching.channels import DeliveryError
 from socialbot.watching.outbox import Delivery
 from socialbot.watching.views import headline, rule_names
@@ -14,6 +15,8 @@ from socialbot.watching.views import headline, rule_names
 
 def slack_body(alert: dict[str, Any]) -> dict[str, Any]:
     """`{"text", "blocks"}` as a Slack incoming webhook accepts (text is the fallback)."""
+    if is_source_alert(alert):
+        return source_slack_body(alert)
     fields = [
         f"*Rules:* {', '.join(rule_names(alert))}",
         f"*Window:* {alert['window']['start']} .. {alert['window']['end']}",

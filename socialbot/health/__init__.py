@@ -1,0 +1,1 @@
+"""Source health: failing polls (circuit breaker), silent sources, and their alerts."""
