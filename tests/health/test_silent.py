@@ -133,3 +133,20 @@ def test_a_failing_source_is_not_also_called_silent(store) -> None:
     assert judge_silence(Failing(), rate, since=since, now=now, settings=SETTINGS) is None
     Failing.failures = 0
     assert judge_silence(Failing(), rate, since=since, now=now, settings=SETTINGS) is not None
+
+
+def test_a_source_stopped_by_its_read_budget_is_not_also_silent(any_store, setup) -> None:
+    from socialbot.metering.budget import month_start
+    from socialbot.store.usage import claim_budget_stop
+
+    store = any_store
+    x, sim, ingest, watch = setup
+    for i in range(3 * 24 * 6):
+        x.add(age=60.0 + i * 600)
+    _drain(ingest)
+    with store.transaction() as conn:  # the budget ran out: that stop has its own alert
+        assert claim_budget_stop(conn, source="x-acme", month=month_start(sim.clock.now()),
+                                 now=sim.clock.now(), reads=432, budget=432)
+    sim.tick(minutes=180)  # far past the learned quiet period
+    assert watch.run_batch() == 0
+    assert source_alerts(store, "source_silent") == []
