@@ -36,6 +36,8 @@ class Example:
     post: str
     reply: str
     similarity: float
+    #: who wrote the post the reply answered
+    author: str | None = None
 
 
 def nearest_examples(
@@ -49,7 +51,8 @@ def nearest_examples(
     if k <= 0 or not asked:
         return out
     rows = conn.execute(
-        select(DRAFTS.c.id, DRAFTS.c.approved_text, POSTS.c.text, PREDICTIONS.c.embedding)
+        select(DRAFTS.c.id, DRAFTS.c.approved_text, POSTS.c.text, POSTS.c.author,
+               PREDICTIONS.c.embedding)
         .join(POSTS, POSTS.c.id == DRAFTS.c.post_pk)
         .join(PREDICTIONS, PREDICTIONS.c.post_pk == DRAFTS.c.post_pk)
         .where(DRAFTS.c.watch == watch, DRAFTS.c.status.in_(APPROVED),
@@ -75,5 +78,6 @@ def nearest_examples(
             if reply in seen:
                 continue
             seen.add(reply)
-            out[i].append(Example(int(rows[j].id), rows[j].text, reply, float(sims[j])))
+            out[i].append(Example(int(rows[j].id), rows[j].text, reply, float(sims[j]),
+                                  rows[j].author))
     return out

@@ -4,6 +4,7 @@ approved replies to the most similar posts, shown to the generator otherwise."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -15,7 +16,7 @@ from socialbot.drafting.guardrails import check, sign
 from socialbot.drafting.policy import is_question
 from socialbot.grounding.examples import Example, nearest_examples
 from socialbot.grounding.saved import SavedReply, intent_of, matching, saved_replies
-from socialbot.grounding.slots import fill, post_values
+from socialbot.grounding.slots import fill, first_name, post_values
 from socialbot.store.drafts import DRAFT_DECISIONS
 from socialbot.store.predictions import PREDICTIONS
 
@@ -123,9 +124,24 @@ def grounded_request(request: DraftRequest, grounding: Grounding) -> DraftReques
         saved_text = grounding.filled or grounding.saved_reply.text
     return replace(
         request,
-        examples=tuple(ReplyExample(e.post, e.reply) for e in grounding.examples),
+        examples=tuple(ReplyExample(e.post, readdressed(e.reply, e.author, request.author))
+                       for e in grounding.examples),
         saved_reply=saved_text,
     )
+
+
+def readdressed(reply: str, was: str | None, now: str | None) -> str:
+    """An example reply as it would read to the new post's author: a small model copies
+    the names it is shown, and "Hi Amy" must not reach Bob."""
+    if not was:
+        return reply
+    if now:
+        reply = re.sub(rf"(?<![\w@])@{re.escape(was)}(?!\w)", f"@{now}", reply,
+                       flags=re.IGNORECASE)
+    name = first_name(was)
+    if name:
+        reply = re.sub(rf"\b{re.escape(name)}\b", first_name(now) or "there", reply)
+    return reply
 
 
 def propose_saved(

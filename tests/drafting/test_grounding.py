@@ -16,6 +16,7 @@ from textual.widgets import Static
 from models.prompting import DraftRequest, user_prompt
 from socialbot.config import Config, parse_config
 from socialbot.errors import ConfigError
+from socialbot.grounding.grounder import readdressed
 from socialbot.grounding.saved import saved_replies
 from socialbot.grounding.vectors import pack
 from socialbot.moderation.app import QueueApp
@@ -322,3 +323,16 @@ def test_a_bad_saved_reply_in_config_is_named(
 def test_a_prompt_without_grounding_keeps_the_layout_the_adapter_learned() -> None:
     plain = user_prompt(DraftRequest(text="@acme late again", author="ann"))
     assert plain == "Post by @ann:\n@acme late again\nWrite the reply."
+
+
+@pytest.mark.parametrize("reply, was, now, expected", [
+    ("Hi Amy, so sorry! ^PB", "amy_reid", "bob_stone", "Hi Bob, so sorry! ^PB"),
+    ("Hi Amy, so sorry! ^PB", "amy_reid", "moali59", "Hi there, so sorry! ^PB"),
+    ("@amy_reid we're on it", "amy_reid", "moali59", "@moali59 we're on it"),
+    ("@Amy_Reid we're on it", "amy_reid", None, "@Amy_Reid we're on it"),
+    ("Sorry, DM us!", None, "bob", "Sorry, DM us!"),
+])
+def test_an_example_reads_as_if_written_to_the_new_author(
+    reply: str, was: str | None, now: str | None, expected: str
+) -> None:
+    assert readdressed(reply, was, now) == expected

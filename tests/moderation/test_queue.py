@@ -56,7 +56,7 @@ def session(store: Store, clock: FakeClock, name: str = "ana", **kw: Any) -> Mod
     return ModerationQueue(store, moderator=name, claim_timeout=600, clock=clock, **kw)
 
 
-def test_oldest_pending_first_with_its_post(drafted: Store, clock: FakeClock) -> None:
+def test_the_first_draft_offered_comes_with_its_post(drafted: Store, clock: FakeClock) -> None:
     item = session(drafted, clock).next()
     assert item is not None
     assert (item.draft_id, item.post_id, item.author) == (1, "twitter0", "user0")
