@@ -67,8 +67,9 @@ def drafted_posts(store: Store) -> list[str]:
 
 
 def test_the_incidents_complaints_are_drafted_before_last_weeks_posts(
-    store: Store, config: Config
+    any_store: Store, config: Config
 ) -> None:
+    store = any_store
     for i in range(4):  # the backlog from last week, oldest first as ingest saw it
         add_post(store, f"old{i}", f"@parcelly order {i} is late", author=f"old{i}",
                  minutes=-WEEK + i)
@@ -121,10 +122,10 @@ def test_the_queue_offers_the_most_urgent_draft_first(store: Store, config: Conf
 
 
 def test_a_post_that_waited_past_max_post_age_is_skipped_with_the_reason(
-    tmp_path: Path,
+    any_store: Store, tmp_path: Path,
 ) -> None:
     config = config_for(tmp_path, max_post_age="24h")
-    store = open_store(config)
+    store = any_store
     add_post(store, "stale", "@parcelly where is my parcel, 3 days now", author="a",
              minutes=-3 * 24 * 60)
     add_post(store, "fresh", "@parcelly my parcel is late", author="b", minutes=0)
@@ -142,7 +143,6 @@ def test_a_post_that_waited_past_max_post_age_is_skipped_with_the_reason(
         decisions = dict(conn.execute(
             select(DRAFT_DECISIONS.c.reason, DRAFT_DECISIONS.c.decision)).all())
     assert decisions == {"too_old": "skip", "negative": "draft"}
-    store.dispose()
 
 
 def test_the_score_weights_as_documented() -> None:
