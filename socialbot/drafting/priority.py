@@ -67,11 +67,7 @@ def priority(urgency: Urgency, *, now: datetime) -> float:
 def stream_now(conn: Connection, wall_now: datetime) -> datetime:
     """The newest stored post's time, or `wall_now` when that is earlier (or no post)."""
     newest = conn.execute(select(func.max(POSTS.c.created_at))).scalar_one_or_none()
-    if newest is None:
-        return wall_now
-    if newest.tzinfo is None:  # SQLite's max() bypasses the column type's conversion
-        newest = datetime.fromisoformat(str(newest)).replace(tzinfo=wall_now.tzinfo)
-    return min(newest, wall_now)
+    return wall_now if newest is None else min(newest, wall_now)
 
 
 def ranked(conn: Connection, keyed: Sequence[tuple[int, int]], *, now: datetime) -> list[int]:
