@@ -15,12 +15,13 @@ from textual.widgets import Static
 
 from models.prompting import DraftRequest, user_prompt
 from socialbot.config import Config, parse_config
+from socialbot.drafting.drafter import DraftResult
 from socialbot.errors import ConfigError
 from socialbot.grounding.grounder import readdressed
 from socialbot.grounding.saved import saved_replies
 from socialbot.grounding.vectors import pack
 from socialbot.moderation.app import QueueApp
-from socialbot.moderation.queue import ModerationQueue, QueueError
+from socialbot.moderation.queue import ModerationQueue, QueueError, QueueItem
 from socialbot.stages.draft import DraftStage
 from socialbot.store import Store, open_store
 from socialbot.store.drafts import DRAFTS
@@ -336,3 +337,24 @@ def test_an_example_reads_as_if_written_to_the_new_author(
     reply: str, was: str | None, now: str | None, expected: str
 ) -> None:
     assert readdressed(reply, was, now) == expected
+
+
+def test_a_regenerated_draft_drops_its_source_and_undo_brings_it_back(
+    store: Store, config: Config
+) -> None:
+    add_post(store, "1", "@parcelly my order never arrived", author="amy_reid")
+    run(store, config, CountingFactory())
+
+    def regenerate(item: QueueItem) -> DraftResult:
+        text = "Sorry Amy! Could you DM us the order number? ^PB"
+        return DraftResult(DraftRequest(item.post_text), text, (), 1, 3, "echo-2", text)
+
+    queue = ModerationQueue(store, moderator="ana", clock=FakeClock(),
+                            regenerate_with=regenerate)
+    item = queue.next()
+    assert item is not None and item.source == "from saved reply 'late delivery'"
+    fresh = queue.regenerate(item)
+    assert (fresh.source, fresh.generator_version) == ("", "echo-2")
+    restored = queue.undo()
+    assert restored.text == item.text and restored.source == item.source
+    assert restored.generator_version == "saved-reply"
