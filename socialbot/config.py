@@ -231,6 +231,9 @@ class SavedReplyConfig(_Strict):
     intent: Literal["complaint", "question", "praise"]
     #: the reply, with {handle}, {first_name} or {brand} filled from the post
     text: str = Field(min_length=1)
+    #: a post must contain one of these words to get the reply as is (others get it in
+    #: the generator's prompt); empty = every post on the topic with the intent
+    keywords: list[str] = Field(default_factory=list)
 
     @field_validator("text")
     @classmethod

@@ -15,8 +15,15 @@ from socialbot.drafting.drafter import DraftResult
 from socialbot.drafting.guardrails import check, sign
 from socialbot.drafting.policy import is_question
 from socialbot.grounding.examples import Example, nearest_examples
-from socialbot.grounding.saved import SavedReply, intent_of, matching, saved_replies
+from socialbot.grounding.saved import (
+    SavedReply,
+    intent_of,
+    matching,
+    mentions_a_keyword,
+    saved_replies,
+)
 from socialbot.grounding.slots import fill, first_name, post_values
+from socialbot.grounding.vectors import cosine
 from socialbot.store.drafts import DRAFT_DECISIONS
 from socialbot.store.predictions import PREDICTIONS
 
@@ -44,12 +51,29 @@ class Grounding:
         }
 
 
+#: a post this similar (cosine of the classifier's embeddings) to the one a saved reply
+#: was saved from is the same kind of post; a paraphrase scores above 0.7, another
+#: problem on the same topic ("parked on my drive" vs "two days late") well below
+SAVED_SIMILARITY = 0.6
+
+
 def fits_as_is(request: DraftRequest, saved: SavedReply) -> bool:
     """Whether the post needs nothing a saved reply cannot give: not a turn in a thread,
     on the saved reply's topic alone, and asking nothing (a question wants its own answer)."""
     topics = request.topics or ("other",)
     return (saved.intent != "question" and not request.thread and topics == (saved.topic,)
             and not is_question(request.text))
+
+
+def resembles(saved: SavedReply, text: str, similarity: float | None) -> bool:
+    """Whether the post is the kind the saved reply was written for: it contains one of
+    the saved reply's keywords, or is similar to the post it was saved from (`similarity`,
+    None when either embedding is missing); one with neither fits every post on its topic."""
+    if saved.keywords:
+        return mentions_a_keyword(text, saved.keywords)
+    if saved.post_pk is not None:
+        return similarity is not None and similarity >= SAVED_SIMILARITY
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +125,7 @@ class Grounder:
             .where(PREDICTIONS.c.post_pk.in_(pks))
         ).all()}
         saved = saved_replies(conn, watch)
+        origins = _embeddings(conn, [s.post_pk for s in saved if s.post_pk is not None])
         found = nearest_examples(
             conn, watch=watch, k=self.k,
             embeddings=[facts[pk].embedding if pk in facts else None for pk in pks],
@@ -110,11 +135,25 @@ class Grounder:
             request = requests[pk]
             fact = facts.get(pk)
             intent = intent_of(fact.reason, fact.sentiment) if fact else None
-            reply = matching(saved, topic=(request.topics or ("other",))[0], intent=intent)
+            candidates = matching(saved, topic=(request.topics or ("other",))[0], intent=intent)
+            alike = [s for s in candidates if resembles(s, request.text, cosine(
+                fact.embedding if fact else None, origins.get(s.post_pk or 0)))]
+            # the one written for posts like this; else the topic's first, as a hint
+            reply = next(iter(alike or candidates), None)
             text = fill(reply.text, post_values(request.author, voice.name)) if reply else None
-            as_is = reply is not None and text is not None and fits_as_is(request, reply)
+            as_is = (reply is not None and reply in alike and text is not None
+                     and fits_as_is(request, reply))
             out[pk] = Grounding(reply, text, as_is, tuple(examples))
         return out
+
+
+def _embeddings(conn: Connection, post_pks: Sequence[int]) -> dict[int, bytes]:
+    if not post_pks:
+        return {}
+    rows = conn.execute(select(PREDICTIONS.c.post_pk, PREDICTIONS.c.embedding)
+                        .where(PREDICTIONS.c.post_pk.in_(list(post_pks)),
+                               PREDICTIONS.c.embedding.is_not(None))).all()
+    return {r.post_pk: r.embedding for r in rows}
 
 
 def grounded_request(request: DraftRequest, grounding: Grounding) -> DraftRequest:

@@ -7,7 +7,9 @@ moderator saved from the queue live only in the database.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +42,10 @@ class SavedReply:
     intent: str
     text: str
     source: str
+    #: a post must contain one of these to get the reply as is (config's `keywords`)
+    keywords: tuple[str, ...] = ()
+    #: the post a moderator saved it from: posts like it get the reply as is
+    post_pk: int | None = None
 
 
 def intent_of(reason: str | None, sentiment: str | None) -> str | None:
@@ -67,7 +73,8 @@ def seed(conn: Connection, watches: Sequence[WatchConfig], *, now: datetime) -> 
         wanted = {s.name for s in watch.saved_reply}
         for saved in watch.saved_reply:
             values = {"topic": saved.topic, "intent": saved.intent, "text": saved.text,
-                      "source": FROM_CONFIG}
+                      "keywords": json.dumps(saved.keywords) if saved.keywords else None,
+                      "post_pk": None, "source": FROM_CONFIG}
             row = stored.get(saved.name)
             if row is None:
                 conn.execute(insert(SAVED_REPLIES).values(
@@ -100,9 +107,10 @@ def saved_reply_names(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
 
 def save_reply(
     conn: Connection, *, watch: str, name: str, topic: str, intent: str, text: str,
-    created_by: str, now: datetime,
+    post_pk: int | None, created_by: str, now: datetime,
 ) -> SavedReply:
-    """Store a new saved reply from the queue; a clash or a bad slot raises SavedReplyError."""
+    """Store a new saved reply from the queue, saved from the post `post_pk`; a clash or
+    a bad slot raises SavedReplyError."""
     name, text = " ".join(name.split()), text.strip()
     if not name:
         raise SavedReplyError("a saved reply needs a name")
@@ -120,20 +128,25 @@ def save_reply(
     if clash is not None:
         raise SavedReplyError(f"watch {watch!r} already has a saved reply called {name!r}")
     new_id = conn.execute(insert(SAVED_REPLIES).values(
-        watch=watch, name=name, topic=topic, intent=intent, text=text, source=FROM_QUEUE,
-        created_by=created_by, created_at=now, updated_at=now,
+        watch=watch, name=name, topic=topic, intent=intent, text=text, post_pk=post_pk,
+        source=FROM_QUEUE, created_by=created_by, created_at=now, updated_at=now,
     ).returning(SAVED_REPLIES.c.id)).scalar_one()
     logger.info("%s saved reply %r for %s (%s, %s)", created_by, name, watch, topic, intent)
-    return SavedReply(int(new_id), watch, name, topic, intent, text, FROM_QUEUE)
+    return SavedReply(int(new_id), watch, name, topic, intent, text, FROM_QUEUE, (), post_pk)
 
 
-def matching(saved: Sequence[SavedReply], *, topic: str, intent: str | None) -> SavedReply | None:
-    """The first saved reply for `topic` and `intent`, or None."""
-    for reply in saved:
-        if reply.topic == topic and reply.intent == intent:
-            return reply
-    return None
+def matching(saved: Sequence[SavedReply], *, topic: str, intent: str | None) -> list[SavedReply]:
+    """The saved replies for `topic` and `intent`, oldest first."""
+    return [reply for reply in saved if reply.topic == topic and reply.intent == intent]
+
+
+def mentions_a_keyword(text: str, keywords: Sequence[str]) -> bool:
+    """Whether `text` contains one of `keywords` as whole words, ignoring case."""
+    return any(re.search(rf"(?<!\w){re.escape(k.strip())}(?!\w)", text, re.IGNORECASE)
+               for k in keywords if k.strip())
 
 
 def _saved(r: Row[Any]) -> SavedReply:
-    return SavedReply(int(r.id), r.watch, r.name, r.topic, r.intent, r.text, r.source)
+    keywords = tuple(json.loads(r.keywords)) if r.keywords else ()
+    return SavedReply(int(r.id), r.watch, r.name, r.topic, r.intent, r.text, r.source,
+                      keywords, r.post_pk)

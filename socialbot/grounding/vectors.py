@@ -21,6 +21,14 @@ def pack(embedding: Sequence[float]) -> bytes | None:
     return np.asarray(embedding, dtype="<f2").tobytes()
 
 
+def cosine(a: bytes | None, b: bytes | None) -> float | None:
+    """The cosine of two stored embeddings; None when either is missing or widths differ."""
+    if not a or not b or len(a) != len(b):
+        return None
+    both = unpack([a, b])
+    return float(both[0] @ both[1])
+
+
 def unpack(blobs: Sequence[bytes]) -> Matrix:
     """One row per blob, each scaled to unit length (rows of zeros stay zero)."""
     if not blobs:

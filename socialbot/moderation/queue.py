@@ -92,6 +92,8 @@ class QueueItem:
     #: where the text came from: "from saved reply 'late delivery'", "with 3 approved
     #: examples", or "" for a draft the model wrote from the post alone
     source: str = ""
+    #: the answered post's row id (a saved reply remembers the post it was saved from)
+    post_pk: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +336,8 @@ class ModerationQueue:
             with self.store.transaction() as conn:
                 saved = save_reply(conn, watch=item.watch, name=name,
                                    topic=(item.topics or ("other",))[0], intent=intent,
-                                   text=template, created_by=self.moderator, now=now)
+                                   text=template, post_pk=item.post_pk,
+                                   created_by=self.moderator, now=now)
                 conn.execute(insert(lifecycle.AUDIT).values(
                     at=now, actor=self.moderator, action="saved_reply.create",
                     subject=f"saved_reply:{saved.id}",
@@ -433,6 +436,7 @@ class ModerationQueue:
             why_drafted=row.why_drafted,
             reason=row.reason,
             source=_source(conn, row),
+            post_pk=row.post_pk,
         )
 
 

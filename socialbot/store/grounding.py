@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Integer, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from socialbot.store.types import UTCDateTime, utcnow
@@ -33,6 +33,12 @@ class SavedReplyRow(SQLModel, table=True):
     #: complaint | question | praise
     intent: str = Field(max_length=16)
     text: str = Field(sa_column=Column(Text, nullable=False))
+    #: JSON list of words a post must contain (one of) to get this reply as is (config)
+    keywords: str | None = Field(default=None, sa_column=Column(Text))
+    #: the post a moderator saved it from: posts like that one get it as is (queue)
+    post_pk: int | None = Field(
+        default=None, sa_column=Column(_ID, ForeignKey("posts.id", ondelete="SET NULL"))
+    )
     #: "config" (config.toml is the truth for it) or "queue" (saved by a moderator)
     source: str = Field(max_length=16)
     created_by: str | None = Field(default=None, max_length=200)

@@ -241,8 +241,9 @@ def test_the_card_of_a_saved_reply_says_so(store: Store, config: Config) -> None
 def test_save_as_a_saved_reply_from_the_queue_persists_and_is_used(tmp_path: Path) -> None:
     config = config_with(tmp_path, saved=())
     store = open_store(config)
-    add_post(store, "1", "@parcelly the strawberries were mouldy", author="ann",
-             topics=("product_quality",))
+    origin = add_post(store, "1", "@parcelly the strawberries were mouldy", author="ann",
+                      topics=("product_quality",))
+    embed(store, origin, 1.0, 0.2, 0.0)
     text = "@ann So sorry about the strawberries! DM us and we'll sort it out."
     run(store, config, CountingFactory(EchoGenerator({"@parcelly the strawberries were mouldy":
                                                       [text]})))
@@ -267,13 +268,37 @@ def test_save_as_a_saved_reply_from_the_queue_persists_and_is_used(tmp_path: Pat
     assert saved.text == ("@{handle} So sorry about the strawberries! DM us and we'll sort it "
                           "out. ^PB")
 
-    add_post(store, "2", "@parcelly my bread was mouldy", author="zoe_k",
-             topics=("product_quality",), minutes=30)
+    # posts like the one it was saved from get it as is; another problem on the same
+    # topic gets it only as a hint in the prompt
+    alike = add_post(store, "2", "@parcelly my bread was mouldy", author="zoe_k",
+                     topics=("product_quality",), minutes=30)
+    embed(store, alike, 0.9, 0.3, 0.0)
+    other = add_post(store, "3", "@parcelly half the eggs were cracked", author="max_b",
+                     topics=("product_quality",), minutes=31)
+    embed(store, other, 0.2, 0.1, 1.0)
     factory = CountingFactory()
     run(store, config, factory)
-    assert factory.loads == 0
     assert draft_of(store, "2").text == (
         "@zoe_k So sorry about the strawberries! DM us and we'll sort it out. ^PB")
+    assert draft_of(store, "2").generator_version == "saved-reply"
+    assert list(prompts(factory.generator)) == ["@parcelly half the eggs were cracked"]
+    assert ('saved reply for posts like this: "@max_b So sorry about the strawberries!'
+            in prompts(factory.generator)["@parcelly half the eggs were cracked"])
+    store.dispose()
+
+
+def test_config_keywords_say_which_posts_get_the_saved_reply_as_is(tmp_path: Path) -> None:
+    config = config_with(tmp_path, saved=[{**LATE, "keywords": ["late", "still waiting"]}])
+    store = open_store(config)
+    add_post(store, "1", "@parcelly parcel two days LATE", author="amy_reid")
+    add_post(store, "2", "@parcelly still waiting for my shopping", author="bob", minutes=1)
+    add_post(store, "3", "@parcelly courier parked across my drive", author="cat", minutes=2)
+    factory = CountingFactory()
+    run(store, config, factory)
+    assert [draft_of(store, p).generator_version for p in "123"] == [
+        "saved-reply", "saved-reply", "echo-1"]
+    assert "saved reply for posts like this" in prompts(factory.generator)[
+        "@parcelly courier parked across my drive"]
     store.dispose()
 
 

@@ -34,6 +34,8 @@ def upgrade() -> None:
         sa.Column("topic", sa.String(100), nullable=False),
         sa.Column("intent", sa.String(16), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
+        sa.Column("keywords", sa.Text),
+        sa.Column("post_pk", _ID, sa.ForeignKey("posts.id", ondelete="SET NULL")),
         sa.Column("source", sa.String(16), nullable=False),
         sa.Column("created_by", sa.String(200)),
         sa.Column("created_at", UTCDateTime, nullable=False),
