@@ -158,6 +158,7 @@ class PostClassifier:
             [{n: round(p, 4) for n, p in zip(NEEDS, row, strict=True)} for row in need.tolist()]
             if need is not None else [{} for _ in texts]
         )
+        vectors = embeddings.tolist()
         return [
             Prediction(
                 sentiment=SENTIMENTS[b],
@@ -166,8 +167,10 @@ class PostClassifier:
                 model_version=self.version,
                 need=max(need_for, key=need_for.__getitem__) if need_for else None,
                 need_scores=need_for,
+                embedding=tuple(vector),
             )
-            for b, row, topics_for, need_for in zip(best, rows, assigned, needs, strict=True)
+            for b, row, topics_for, need_for, vector
+            in zip(best, rows, assigned, needs, vectors, strict=True)
         ]
 
     def probabilities(self, texts: list[str], *, batch_size: int = 64) -> torch.Tensor:

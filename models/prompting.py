@@ -50,11 +50,22 @@ class BrandVoice:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyExample:
+    """A reply the brand approved, and the post it answered: wording a draft may follow."""
+
+    post: str
+    reply: str
+
+
+@dataclass(frozen=True, slots=True)
 class DraftRequest:
     """One post to draft a reply to, with what the pipeline knows about it.
 
     `thread` holds earlier posts of the conversation, oldest first, when known;
     `sentiment` and `topics` come from the classifier (None / empty when unknown).
+    `examples` are approved replies to similar posts, most similar first, and
+    `saved_reply` the brand's own reply for this kind of post (slots filled): both are
+    shown to the model so a draft follows the brand's wording and policies.
     """
 
     text: str
@@ -63,6 +74,8 @@ class DraftRequest:
     thread: tuple[str, ...] = ()
     sentiment: str | None = None
     topics: tuple[str, ...] = field(default_factory=tuple)
+    examples: tuple[ReplyExample, ...] = ()
+    saved_reply: str | None = None
 
 
 def system_prompt(voice: BrandVoice, *, platform: str) -> str:
@@ -102,7 +115,11 @@ PROMPT_MARKERS: tuple[str, ...] = (
     "End with:",
     "(sentiment ",
     "<|im_",
+    "Replies the brand approved",
+    "The brand's saved reply",
 )
+#: examples shown per prompt at most: a small model loses the post behind many of them
+MAX_EXAMPLES = 5
 
 
 def system_rules(voice: BrandVoice, *, platform: str) -> str:
@@ -112,8 +129,18 @@ def system_rules(voice: BrandVoice, *, platform: str) -> str:
 
 
 def user_prompt(request: DraftRequest) -> str:
-    """The user message: the post, its thread, and the classifier's reading of it."""
+    """The user message: the brand's earlier replies, the post, its thread, and the
+    classifier's reading of it. Without examples or a saved reply the layout is the one
+    the shipped adapter was trained on."""
     parts: list[str] = []
+    examples = request.examples[:MAX_EXAMPLES]
+    if examples:
+        parts.append("Replies the brand approved for similar posts:")
+        parts.extend(f'- To "{_clip(e.post, limit=200)}": "{_clip(e.reply, limit=300)}"'
+                     for e in examples)
+    if request.saved_reply:
+        saved = _clip(request.saved_reply)
+        parts.append(f'The brand\'s saved reply for posts like this: "{saved}"')
     thread = request.thread[-MAX_THREAD_TURNS:]
     if thread:
         parts.append("Earlier in the conversation:")

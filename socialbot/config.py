@@ -27,6 +27,7 @@ from pydantic import (
 
 from socialbot.domain import Topic
 from socialbot.errors import ConfigError
+from socialbot.grounding.slots import slot_errors
 
 CONFIG_ENV = "SOCIALBOT_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -146,6 +147,10 @@ class DraftingConfig(_Strict):
     timeout: Duration = 60.0
     #: openai: requests in flight at once (a GPU server batches them)
     concurrency: int = Field(default=4, ge=1, le=64)
+    #: a post that waited longer than this (on the stream's clock) gets no draft; unset = any age
+    max_post_age: Duration | None = None
+    #: approved replies to the most similar posts shown to the generator; 0 = none
+    examples: int = Field(default=3, ge=0, le=10)
 
     @model_validator(mode="after")
     def _server_settings(self) -> DraftingConfig:
@@ -244,6 +249,29 @@ class VoiceConfig(_Strict):
     may_promise_discounts: StrictBool = False
 
 
+class SavedReplyConfig(_Strict):
+    """`[[watch.saved_reply]]`: a reply the brand wrote, proposed again for matching posts."""
+
+    #: what moderators call it ("late delivery"); unique within the watch
+    name: str = Field(min_length=1, max_length=100)
+    #: one of the watch's topics, or "other"
+    topic: str
+    intent: Literal["complaint", "question", "praise"]
+    #: the reply, with {handle}, {first_name} or {brand} filled from the post
+    text: str = Field(min_length=1)
+    #: a post must contain one of these words to get the reply as is (others get it in
+    #: the generator's prompt); empty = every post on the topic with the intent
+    keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("text")
+    @classmethod
+    def _slots(cls, value: str) -> str:
+        errors = slot_errors(value)
+        if errors:
+            raise ValueError("; ".join(errors))
+        return value
+
+
 AlertKind = Literal["negative_spike", "volume_spike", "threshold"]
 
 
@@ -296,6 +324,7 @@ class WatchConfig(_Strict):
     alert: list[AlertRuleConfig] = Field(default_factory=list)
     reply: ReplyPolicyConfig = ReplyPolicyConfig()
     voice: VoiceConfig = VoiceConfig()
+    saved_reply: list[SavedReplyConfig] = Field(default_factory=list)
 
     @property
     def topics(self) -> list[Topic]:
@@ -310,6 +339,18 @@ class WatchConfig(_Strict):
                 raise ValueError(f"alert[{i}].topic: no topic named {rule.topic!r} in this watch")
             if labels.index(rule.label) != i:
                 raise ValueError(f"alert[{i}]: two rules are called {rule.label!r}; set `name`")
+        return self
+
+    @model_validator(mode="after")
+    def _saved_replies(self) -> WatchConfig:
+        known = {t.name for t in self.topic} | {"other"}
+        names = [r.name for r in self.saved_reply]
+        for i, saved in enumerate(self.saved_reply):
+            if saved.topic not in known:
+                raise ValueError(f"saved_reply[{i}].topic: no topic named {saved.topic!r} "
+                                 "in this watch")
+            if names.index(saved.name) != i:
+                raise ValueError(f"saved_reply[{i}]: two saved replies are called {saved.name!r}")
         return self
 
     @model_validator(mode="after")

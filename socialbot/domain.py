@@ -98,6 +98,8 @@ class Prediction:
     need: str | None = None
     #: complaint/question/none -> probability (empty without a need head)
     need_scores: dict[str, float] = field(default_factory=dict)
+    #: the post's embedding, the one topics are scored with (empty when the model gives none)
+    embedding: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from socialbot.cli.common import console, fail, get_config, get_store
+from socialbot.config import Config
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads only when a command needs it
+    from socialbot.store import Store
 
 
 def drafts(
@@ -87,7 +92,9 @@ def queue(
         Path | None, typer.Option(help="Append one line per decision to this file.")
     ] = None,
 ) -> None:
-    """Moderate pending drafts full-screen: approve, edit, reject, regenerate, skip, undo."""
+    """Moderate pending drafts full-screen: approve, edit, reject, regenerate, skip, undo,
+    save as a saved reply."""
+    from socialbot.clock import WallClock
     from socialbot.drafting.loading import load_generator
     from socialbot.drafting.policy import brand_voice
     from socialbot.moderation.app import QueueApp
@@ -96,6 +103,7 @@ def queue(
 
     config = get_config(ctx)
     store = get_store(ctx, config)
+    seed_saved_replies(store, config, now=WallClock().now())
     if log_file is not None:  # the screen is the app's; log lines go to a file only
         logging.basicConfig(filename=log_file, level=logging.INFO, force=True,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -111,6 +119,15 @@ def queue(
         QueueApp(moderation).run()
     finally:
         moderation.release()
+
+
+def seed_saved_replies(store: Store, config: Config, *, now: datetime) -> None:
+    """Bring config.toml's saved replies into the store, so a name saved from the queue
+    cannot clash with one from config."""
+    from socialbot.grounding.saved import seed
+
+    with store.transaction() as conn:
+        seed(conn, config.watch, now=now)
 
 
 def register(app: typer.Typer) -> None:

@@ -99,6 +99,12 @@ def addressed_how(candidate: Candidate, policy: ReplyPolicyConfig) -> str | None
     return None
 
 
+def directly_addressed(detail: str) -> bool:
+    """Whether a draft decision's detail (from `decide`, opening with `addressed_how`)
+    says the post mentions or replies to a brand account, not just sits in its subreddit."""
+    return detail.startswith(("mentions @", "replies to @"))
+
+
 def decide(candidate: Candidate, policy: ReplyPolicyConfig) -> Decision:
     """Whether `candidate` gets a draft; the first rule that says no gives the reason."""
     author = (candidate.author or "").lower()

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Static, TextArea
 
+from socialbot.grounding.grounder import SAVED_REPLY_VERSION
 from socialbot.moderation.queue import ClaimLost, ModerationQueue, QueueError, QueueItem
 
 logger = logging.getLogger(__name__)
@@ -27,11 +28,12 @@ POLL_SECONDS = 5.0
 HELP = (
     "[b]a[/] approve as drafted   [b]e[/] edit ([b]ctrl+s[/] approves it, [b]f7[/] selects "
     "all)   [b]r[/] reject (type a reason, enter)   [b]g[/] regenerate   [b]s[/] skip   "
-    "[b]u[/] undo the last action   [b]esc[/] cancel editing   [b]q[/] quit"
+    "[b]u[/] undo the last action   [b]t[/] save as a saved reply (type a name, enter)   "
+    "[b]esc[/] cancel editing   [b]q[/] quit"
 )
 
 _VIEW_ACTIONS = frozenset(
-    {"approve", "edit", "reject", "regenerate", "skip", "undo", "quit_queue"}
+    {"approve", "edit", "reject", "regenerate", "skip", "undo", "save_reply", "quit_queue"}
 )
 _SENTIMENT_STYLE = {"negative": "red", "neutral": "yellow", "positive": "green"}
 #: below this probability the card marks the sentiment "unsure"
@@ -39,7 +41,8 @@ UNSURE_BELOW = 0.5
 
 
 class QueueApp(App[None]):
-    """Pending drafts, oldest first, one at a time, with the post they answer."""
+    """Pending drafts, most urgent first (`drafting.priority`), one at a time, with the
+    post they answer."""
 
     TITLE = "socialbot queue"
     CSS = """
@@ -50,6 +53,7 @@ class QueueApp(App[None]):
     #draft { margin: 1 0 0 0; padding: 0 1; border: round $accent; }
     #editor { height: 8; margin: 1 0 0 0; }
     #reason { margin: 1 0 0 0; }
+    #savename { margin: 1 0 0 0; }
     #message { height: auto; padding: 0 1; color: $warning; }
     #help { padding: 0 1; color: $text-muted; }
     """
@@ -61,6 +65,7 @@ class QueueApp(App[None]):
         Binding("g", "regenerate", "Regenerate"),
         Binding("s", "skip", "Skip"),
         Binding("u", "undo", "Undo"),
+        Binding("t", "save_reply", "Save reply"),
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("question_mark", "toggle_help", "Help"),
         Binding("q", "quit_queue", "Quit"),
@@ -70,7 +75,7 @@ class QueueApp(App[None]):
         super().__init__()
         self.queue = queue
         self.item: QueueItem | None = None
-        self.mode = "view"  # view | edit | reject | busy
+        self.mode = "view"  # view | edit | reject | save | busy
         self._confirm: str | None = None  # a flagged edit the moderator was warned about
 
     def compose(self) -> ComposeResult:
@@ -82,6 +87,8 @@ class QueueApp(App[None]):
             yield Static(id="draft")
             yield TextArea(id="editor", soft_wrap=True)
             yield Input(placeholder="why reject? (enter to reject, esc to cancel)", id="reason")
+            yield Input(placeholder="name of the saved reply, e.g. late delivery (enter saves, "
+                        "esc cancels)", id="savename")
             yield Static(id="message")
         yield Static(HELP, id="help")
         yield Footer()
@@ -90,6 +97,7 @@ class QueueApp(App[None]):
         self.sub_title = f"moderator: {self.queue.moderator}"
         self.query_one("#editor", TextArea).display = False
         self.query_one("#reason", Input).display = False
+        self.query_one("#savename", Input).display = False
         self.set_interval(POLL_SECONDS, self._poll)
         self.set_interval(max(5.0, self.queue.claim_timeout / 3), self._renew)
         self._advance()
@@ -105,6 +113,7 @@ class QueueApp(App[None]):
         self.query_one("#draft", Static).display = True
         self.query_one("#editor", TextArea).display = False
         self.query_one("#reason", Input).display = False
+        self.query_one("#savename", Input).display = False
         self.query_one("#message", Static).update(escape(message))
         counts = self.queue.counts()
         self.query_one("#counts", Static).update(
@@ -124,10 +133,7 @@ class QueueApp(App[None]):
         post.update(render_post(item))
         flags.update(render_flags(item))
         draft.update(escape(item.text))
-        draft.border_title = (
-            f"draft {item.draft_id} · {len(item.text)} chars · attempt {item.attempts} · "
-            f"{item.generator_version}"
-        )
+        draft.border_title = card_title(item)
 
     def _poll(self) -> None:
         if self.item is None and self.mode == "view":
@@ -208,6 +214,29 @@ class QueueApp(App[None]):
         self._decide(lambda: self.queue.reject(item, event.value),
                      f"rejected draft {item.draft_id}")
 
+    def action_save_reply(self) -> None:
+        item = self._actionable()
+        if item is None or self.mode != "view":
+            return
+        self.mode = "save"
+        name = self.query_one("#savename", Input)
+        name.value = ""
+        name.display = True
+        name.focus()
+
+    @on(Input.Submitted, "#savename")
+    def _save_submitted(self, event: Input.Submitted) -> None:
+        item = self.item
+        if item is None or self.mode != "save":
+            return
+        try:
+            saved = self.queue.save_reply(item, event.value)
+        except QueueError as exc:  # a clash or a bad slot: say so and let them retype
+            self.query_one("#message", Static).update(escape(str(exc)))
+            return
+        self.set_focus(None)
+        self._show(f"saved reply '{saved.name}' kept for {saved.topic} {saved.intent}s")
+
     def action_skip(self) -> None:
         item = self._actionable()
         if item is None or self.mode != "view":
@@ -255,7 +284,7 @@ class QueueApp(App[None]):
         self._show(message)
 
     def action_cancel(self) -> None:
-        if self.mode in ("edit", "reject"):
+        if self.mode in ("edit", "reject", "save"):
             self._show("cancelled")
             self.set_focus(None)
 
@@ -264,7 +293,7 @@ class QueueApp(App[None]):
         help_line.display = not help_line.display
 
     def action_quit_queue(self) -> None:
-        if self.mode in ("edit", "reject"):
+        if self.mode in ("edit", "reject", "save"):
             return  # typing q in the editor or the reason box is text, not quit
         self.queue.release()
         self.exit()
@@ -284,7 +313,7 @@ class QueueApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Letters typed into the editor or the reason box are text, not commands.
-        typing = self.mode in ("edit", "reject")
+        typing = self.mode in ("edit", "reject", "save")
         return not (typing and action in _VIEW_ACTIONS)
 
 
@@ -319,6 +348,14 @@ def render_post(item: QueueItem) -> str:
             f"{escape(_one_line(reply.text))}[/]"
         )
     return "\n".join(lines)
+
+
+def card_title(item: QueueItem) -> str:
+    """The draft box's title: its id and length, and what produced the text."""
+    made_by = (f"attempt {item.attempts} · {item.generator_version}"
+               if item.generator_version != SAVED_REPLY_VERSION else "")
+    parts = [f"draft {item.draft_id}", f"{len(item.text)} chars", made_by, escape(item.source)]
+    return " · ".join(p for p in parts if p)
 
 
 def render_flags(item: QueueItem) -> str:

@@ -46,6 +46,8 @@ def _draft_dict(r: Any) -> dict[str, Any]:
         "decided_by": r.decided_by, "decided_at": _iso(r.decided_at),
         "reject_reason": r.reject_reason, "platform_reply_id": r.platform_reply_id,
         "error": r.error, "created_at": _iso(r.created_at), "posted_at": _iso(r.posted_at),
+        "saved_reply_id": r.saved_reply_id,
+        "example_ids": json.loads(r.example_ids) if r.example_ids else [],
     }
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, func, insert, select
 
 from models.prompting import BrandVoice
 from socialbot.clock import Clock, WallClock
@@ -25,6 +27,15 @@ from socialbot.config import Config
 from socialbot.drafting.candidates import thread_of, topics_of
 from socialbot.drafting.drafter import DraftResult
 from socialbot.drafting.guardrails import TOO_LONG, Flag, check
+from socialbot.drafting.priority import ranked, stream_now
+from socialbot.grounding.grounder import SAVED_REPLY_VERSION, example_summary
+from socialbot.grounding.saved import (
+    SavedReply,
+    SavedReplyError,
+    intent_of,
+    save_reply,
+    saved_reply_names,
+)
 from socialbot.store import Store, lifecycle
 from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS
 from socialbot.store.ingest import POSTS
@@ -76,6 +87,13 @@ class QueueItem:
     sentiment_confidence: float | None = None
     #: the reply policy's reason for drafting ("mentions @acme; negative sentiment (delivery)")
     why_drafted: str | None = None
+    #: the policy's reason code ("complaint", "question", ...): the post's intent
+    reason: str | None = None
+    #: where the text came from: "from saved reply 'late delivery'", "with 3 approved
+    #: examples", or "" for a draft the model wrote from the post alone
+    source: str = ""
+    #: the answered post's row id (a saved reply remembers the post it was saved from)
+    post_pk: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +110,13 @@ class Counts:
 class _Action:
     kind: str  # approve | reject | skip | regenerate
     draft_id: int
-    previous: tuple[str, str, int, int] | None = None  # text, flags, attempts, seed
+    #: what a regenerate replaced: text, flags, attempts, seed and where the text came from
+    previous: dict[str, Any] | None = None
 
+
+#: what a regenerate rewrites, and its undo puts back
+_REWRITTEN = ("text", "flags", "attempts", "seed", "generator_version", "saved_reply_id",
+              "example_ids")
 
 #: Regenerates one draft: given the item, returns a new DraftResult.
 Regenerate = Callable[[QueueItem], DraftResult]
@@ -134,26 +157,24 @@ class ModerationQueue:
 
     # -- claiming ----------------------------------------------------------------------
     def next(self) -> QueueItem | None:
-        """Claim the oldest pending draft nobody else holds (and not skipped here), or None."""
+        """Claim the most urgent pending draft nobody else holds (and not skipped here), by
+        `socialbot.drafting.priority`, or None."""
         now = self.clock.now()
-        lost: set[int] = set()  # taken by someone between our SELECT and UPDATE
         with self.store.transaction() as conn:
-            while True:
-                query = (
-                    select(DRAFTS.c.id)
-                    .where(DRAFTS.c.status == DraftStatus.PENDING, lifecycle.free(now))
-                    .order_by(DRAFTS.c.id)
-                    .limit(1)
+            query = select(DRAFTS.c.id, DRAFTS.c.post_pk).where(
+                DRAFTS.c.status == DraftStatus.PENDING, lifecycle.free(now))
+            if self._skipped:
+                query = query.where(DRAFTS.c.id.not_in(sorted(self._skipped)))
+            pending = [(r.id, r.post_pk) for r in conn.execute(query).all()]
+            for draft_id in ranked(conn, pending, now=stream_now(conn, now)):
+                # another moderator may hold it by now: then the next one
+                locked = conn.execute(
+                    select(DRAFTS.c.id).where(DRAFTS.c.id == draft_id)
                     .with_for_update(skip_locked=True)
-                )
-                if self._skipped or lost:
-                    query = query.where(DRAFTS.c.id.not_in(sorted(self._skipped | lost)))
-                draft_id = conn.execute(query).scalar_one_or_none()
-                if draft_id is None:
-                    return None
-                if self._claim(conn, draft_id, now):
+                ).scalar_one_or_none()
+                if locked is not None and self._claim(conn, draft_id, now):
                     return self._load(conn, draft_id)
-                lost.add(draft_id)
+        return None
 
     def _claim(self, conn: Connection, draft_id: int, now: datetime) -> bool:
         return lifecycle.claim(conn, draft_id, session=self.session,
@@ -240,7 +261,7 @@ class ModerationQueue:
         now = self.clock.now()
         with self.store.transaction() as conn:
             previous = conn.execute(
-                select(DRAFTS.c.text, DRAFTS.c.flags, DRAFTS.c.attempts, DRAFTS.c.seed)
+                select(*(DRAFTS.c[name] for name in _REWRITTEN))
                 .where(DRAFTS.c.id == item.draft_id)
             ).one()
             if not lifecycle.rewrite(
@@ -248,14 +269,15 @@ class ModerationQueue:
                     "text": result.text, "flags": flags,
                     "attempts": item.attempts + result.attempts, "seed": result.seed,
                     "generator_version": result.model_version,
+                    # the regenerated text stands on the post alone
+                    "saved_reply_id": None, "example_ids": None,
                     "claim_expires_at": self._claim_until(now),
                 }, action="draft.regenerate", now=now,
                 detail={"old_text": item.text, "text": result.text},
             ):
                 raise _claim_lost(item.draft_id)
             fresh = self._load(conn, item.draft_id)
-        before = (previous.text, previous.flags, previous.attempts, previous.seed)
-        self._undo.append(_Action("regenerate", item.draft_id, before))
+        self._undo.append(_Action("regenerate", item.draft_id, dict(previous._mapping)))
         logger.info("%s regenerated draft %d", self.moderator, item.draft_id)
         return fresh
 
@@ -286,11 +308,9 @@ class ModerationQueue:
                     raise QueueError(f"draft {action.draft_id} was taken by someone else")
             else:
                 assert action.previous is not None
-                text, flags, attempts, seed = action.previous
                 if not lifecycle.rewrite(
                     conn, ref, session=self.session, moderator=self.moderator,
-                    values={"text": text, "flags": flags, "attempts": attempts, "seed": seed,
-                            "claim_expires_at": self._claim_until(now)},
+                    values={**action.previous, "claim_expires_at": self._claim_until(now)},
                     action="draft.undo", now=now, detail={"undone": action.kind},
                 ):
                     raise _claim_lost(action.draft_id)
@@ -299,6 +319,37 @@ class ModerationQueue:
         self._skipped.discard(action.draft_id)
         logger.info("%s undid %s of draft %d", self.moderator, action.kind, action.draft_id)
         return item
+
+    # -- saved replies -------------------------------------------------------------------
+    def save_reply(self, item: QueueItem, name: str, text: str | None = None) -> SavedReply:
+        """Keep `text` (default: the draft's) as a saved reply of `item`'s watch, for posts
+        on its topic with its intent; the author's handle becomes the `{handle}` slot."""
+        if item.watch is None:
+            raise QueueError("this draft belongs to no watch; a saved reply needs one")
+        intent = intent_of(item.reason, item.sentiment)
+        if intent is None:
+            raise QueueError("cannot tell whether this post is a complaint, a question or "
+                             "praise, so the saved reply would match nothing")
+        template = text if text is not None else item.text
+        if item.author:
+            template = re.sub(rf"(?<![\w@])@{re.escape(item.author)}(?!\w)", "@{handle}",
+                              template, flags=re.IGNORECASE)
+        now = self.clock.now()
+        try:
+            with self.store.transaction() as conn:
+                saved = save_reply(conn, watch=item.watch, name=name,
+                                   topic=(item.topics or ("other",))[0], intent=intent,
+                                   text=template, post_pk=item.post_pk,
+                                   created_by=self.moderator, now=now)
+                conn.execute(insert(lifecycle.AUDIT).values(
+                    at=now, actor=self.moderator, action="saved_reply.create",
+                    subject=f"saved_reply:{saved.id}",
+                    detail=json.dumps({"draft": item.draft_id, "name": saved.name,
+                                       "topic": saved.topic, "intent": saved.intent,
+                                       "text": saved.text}, ensure_ascii=False)))
+        except SavedReplyError as exc:
+            raise QueueError(str(exc)) from None
+        return saved
 
     @property
     def can_undo(self) -> bool:
@@ -379,7 +430,8 @@ class ModerationQueue:
                    POSTS.c.in_reply_to, PREDICTIONS.c.sentiment,
                    PREDICTIONS.c.topics.label("topics"), PREDICTIONS.c.p_negative,
                    PREDICTIONS.c.p_neutral, PREDICTIONS.c.p_positive,
-                   DRAFT_DECISIONS.c.detail.label("why_drafted"))
+                   DRAFT_DECISIONS.c.detail.label("why_drafted"),
+                   DRAFT_DECISIONS.c.reason.label("reason"))
             .join(POSTS, POSTS.c.id == DRAFTS.c.post_pk)
             .outerjoin(PREDICTIONS, PREDICTIONS.c.post_pk == DRAFTS.c.post_pk)
             .outerjoin(DRAFT_DECISIONS, DRAFT_DECISIONS.c.post_pk == DRAFTS.c.post_pk)
@@ -399,12 +451,25 @@ class ModerationQueue:
             sentiment_confidence=_confidence(row.sentiment, row.p_negative, row.p_neutral,
                                              row.p_positive),
             why_drafted=row.why_drafted,
+            reason=row.reason,
+            source=_source(conn, row),
+            post_pk=row.post_pk,
         )
 
 
 def _flags_json(flags: Iterable[Flag]) -> str:
     """Guardrail flags as `drafts.flags` stores them."""
     return json.dumps([{"code": f.code, "reason": f.reason} for f in flags])
+
+
+def _source(conn: Connection, row: Any) -> str:
+    """What the card says about where the draft's text came from."""
+    examples = json.loads(row.example_ids) if row.example_ids else []
+    name = None
+    if row.saved_reply_id is not None:
+        name = saved_reply_names(conn, [row.saved_reply_id]).get(
+            row.saved_reply_id, f"#{row.saved_reply_id}, since removed")
+    return example_summary(name, examples, as_is=row.generator_version == SAVED_REPLY_VERSION)
 
 
 def _ref(item: QueueItem) -> lifecycle.DraftRef:

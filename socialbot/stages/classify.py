@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Select, delete, func, select
 
 from socialbot.config import ClassifierConfig, Config
 from socialbot.domain import Prediction, Topic
+from socialbot.grounding.vectors import pack
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
 from socialbot.store.dialect import insert_ignoring_conflicts
@@ -73,6 +74,7 @@ def prediction_rows(
         "need": p.need,
         "p_complaint": p.need_scores.get("complaint"),
         "p_question": p.need_scores.get("question"),
+        "embedding": pack(p.embedding),
         "watch": watch,
         "classified_at": utcnow(),
     }

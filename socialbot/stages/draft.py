@@ -29,6 +29,9 @@ from socialbot.drafting.drafter import (
     draft_replies,
 )
 from socialbot.drafting.policy import brand_voice, decide
+from socialbot.drafting.priority import rank_backlog, skip_too_old, stream_now
+from socialbot.grounding.grounder import Grounder, Grounding
+from socialbot.grounding.saved import seed
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store, lifecycle
 from socialbot.store.dialect import insert_ignoring_conflicts
@@ -74,6 +77,8 @@ class DraftStage(Stage):
         self.stop = stop or threading.Event()
         #: a drafting server asked to be left alone until then (429 with a long Retry-After)
         self._paused_until: datetime | None = None
+        self.grounder = Grounder(k=config.drafting.examples)
+        self._seeded = False
 
     @property
     def generator(self) -> DraftGenerator:
@@ -140,24 +145,34 @@ class DraftStage(Stage):
         """
         if self._paused_until is not None and self.wall.now() < self._paused_until:
             return 0
+        if not self._seeded:
+            with self.store.transaction() as conn:
+                seed(conn, list(self.watches.values()), now=self.wall.now())
+            self._seeded = True
         claimed = self._claim(self.config.drafting.batch_size)
         if not claimed:
             return 0
-        with self.store.engine.connect() as conn:
-            requests = {pk: self._request(conn, pk) for pk, _watch in claimed}
-            recent = _recent_texts(conn)
-        results: dict[int, DraftResult] = {}
         by_watch: dict[str, list[int]] = {}
         for pk, watch in claimed:
             by_watch.setdefault(watch, []).append(pk)
+        voices = {watch: brand_voice(self.watches[watch]) for watch in by_watch}
+        with self.store.engine.connect() as conn:
+            requests = {pk: self._request(conn, pk) for pk, _watch in claimed}
+            recent = _recent_texts(conn)
+            # saved replies that fit are drafts already: no model, no CPU minutes
+            grounded = self.grounder.ground_batch(conn, by_watch, requests, voices)
+        results: dict[int, DraftResult] = dict(grounded.proposed)
         settings = self.config.drafting
         try:
-            generator = _StopBetweenRounds(self.generator, self.stop)
-            for watch, pks in by_watch.items():
+            for watch, all_pks in by_watch.items():
+                pks = [pk for pk in all_pks if pk not in results]
+                if not pks:
+                    continue
+                generator = _StopBetweenRounds(self.generator, self.stop)
                 results.update(zip(pks, draft_replies(
-                    [requests[pk] for pk in pks],
+                    [grounded.requests[pk] for pk in pks],
                     generator=generator,
-                    voice=brand_voice(self.watches[watch]),
+                    voice=voices[watch],
                     max_attempts=settings.max_attempts,
                     seed=settings.seed,
                     max_new_tokens=settings.max_new_tokens,
@@ -174,7 +189,7 @@ class DraftStage(Stage):
                 self._paused_until = self.wall.now() + timedelta(seconds=exc.retry_after)
                 logger.warning("drafting paused until %s", self._paused_until.isoformat())
             raise
-        self._store(claimed, results)
+        self._store(claimed, results, grounded.grounding)
         flagged = sum(1 for r in results.values() if not r.passed)
         logger.info("drafted %d replies (%d flagged by the guardrails)", len(results), flagged)
         return len(results)
@@ -188,33 +203,38 @@ class DraftStage(Stage):
             )
 
     def _claim(self, limit: int) -> list[tuple[int, str]]:
+        """Claim the most urgent undrafted posts (`drafting.priority`); first record the
+        ones waiting past `[drafting] max_post_age` as skipped."""
         now = self.wall.now()
+        claimable = ((DRAFT_DECISIONS.c.claimed_until.is_(None))
+                     | (DRAFT_DECISIONS.c.claimed_until < now))
         with self.store.transaction() as conn:
+            stream_time = stream_now(conn, now)
+            max_age = self.config.drafting.max_post_age
+            if max_age is not None:
+                skip_too_old(conn, watches=list(self.watches), max_age=max_age,
+                             now=stream_time, claimable=claimable)
             limit = min(limit, self._room(conn, now))
             if limit <= 0:
                 return []
-            rows = conn.execute(
-                select(DRAFT_DECISIONS.c.post_pk, DRAFT_DECISIONS.c.watch)
-                .select_from(_UNDRAFTED)
-                .where(
-                    DRAFT_DECISIONS.c.decision == "draft",
-                    DRAFTS.c.id.is_(None),
-                    DRAFT_DECISIONS.c.watch.in_(list(self.watches)),
-                    (DRAFT_DECISIONS.c.claimed_until.is_(None))
-                    | (DRAFT_DECISIONS.c.claimed_until < now),
-                )
-                .order_by(DRAFT_DECISIONS.c.post_created_at, DRAFT_DECISIONS.c.post_pk)
-                .limit(limit)
-                .with_for_update(skip_locked=True, of=DRAFT_DECISIONS)
-            ).all()
+            order = rank_backlog(conn, watches=list(self.watches), claimable=claimable,
+                                 now=stream_time)
+            # Ranked without locks; lock the best few, skipping rows another worker holds.
+            wanted = [pk for pk, _ in order[: 4 * limit]]
+            locked = {r.post_pk for r in conn.execute(
+                select(DRAFT_DECISIONS.c.post_pk)
+                .where(DRAFT_DECISIONS.c.post_pk.in_(wanted), claimable)
+                .with_for_update(skip_locked=True)
+            ).all()}
+            rows = [(pk, watch) for pk, watch in order if pk in locked][:limit]
             if not rows:
                 return []
             conn.execute(
                 update(DRAFT_DECISIONS)
-                .where(DRAFT_DECISIONS.c.post_pk.in_([r.post_pk for r in rows]))
+                .where(DRAFT_DECISIONS.c.post_pk.in_([pk for pk, _ in rows]))
                 .values(claimed_until=now + CLAIM_TTL)
             )
-        return [(r.post_pk, r.watch) for r in rows]
+        return rows
 
     def _room(self, conn: Connection, now: datetime) -> int:
         """How many more drafts the queue takes before `[drafting] max_pending` is reached.
@@ -250,7 +270,8 @@ class DraftStage(Stage):
             topics=tuple(t for t in topics_of(post.topics) if t != "other"),
         )
 
-    def _store(self, claimed: list[tuple[int, str]], results: dict[int, DraftResult]) -> None:
+    def _store(self, claimed: list[tuple[int, str]], results: dict[int, DraftResult],
+               grounding: dict[int, Grounding]) -> None:
         now = self.wall.now()
         with self.store.transaction() as conn:
             for pk, watch in claimed:
@@ -264,6 +285,7 @@ class DraftStage(Stage):
                     "attempts": result.attempts,
                     "generator_version": result.model_version,
                     "seed": result.seed,
+                    **grounding[pk].columns(),
                 }, now=now)
         self._release([pk for pk, _ in claimed])
 

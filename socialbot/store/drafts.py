@@ -96,6 +96,11 @@ class DraftRow(SQLModel, table=True):
     #: how many times the poster has started sending this draft
     post_attempts: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text))
+    #: the saved reply this draft was proposed from (generator_version "saved-reply"),
+    #: or that its prompt carried; no foreign key, so it outlives the saved reply
+    saved_reply_id: int | None = Field(default=None, sa_column=Column(_ID))
+    #: JSON list of the approved drafts' ids the prompt carried as examples
+    example_ids: str | None = Field(default=None, sa_column=Column(Text))
     #: bumped by every lifecycle transition; the poster claims a draft at a version
     version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Table,
+    Text,
+)
 from sqlmodel import Field, SQLModel
 
 from socialbot.store.types import UTCDateTime, utcnow
@@ -33,6 +43,9 @@ class PredictionRow(SQLModel, table=True):
     need: str | None = Field(default=None, max_length=16)
     p_complaint: float | None = Field(default=None, sa_column=Column(Float))
     p_question: float | None = Field(default=None, sa_column=Column(Float))
+    #: the classifier's embedding of the post as float16 bytes (socialbot.grounding.vectors);
+    #: finds approved replies to similar posts. None for posts classified before it was kept
+    embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     #: which watch's topic set was applied (topics differ per watch)
     watch: str | None = Field(default=None, max_length=100)
     classified_at: datetime = Field(

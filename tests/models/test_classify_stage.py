@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -129,3 +130,26 @@ def test_editing_a_topic_then_reclassify_updates_past_posts(
     assert count == 30
     stored = {t["name"] for _, topics in _predictions(store).values() for t in json.loads(topics)}
     assert "delivery" not in stored
+
+
+def test_each_posts_embedding_is_kept_compactly_for_finding_similar_posts(
+    store: Store, tiny: PostClassifier
+) -> None:
+    from socialbot.grounding.vectors import unpack
+
+    _ingest(store, 3)
+    stage = _stage(store, tiny)
+    while stage.run_batch():
+        pass
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(PREDICTIONS.c.post_pk, PREDICTIONS.c.embedding).order_by(PREDICTIONS.c.post_pk)
+        ).all()
+    fresh = tiny.predict_batch([f"post {i}: the parcel was {'great' if i % 2 else 'awful'}"
+                                for i in range(3)], TOPICS)
+    width = len(fresh[0].embedding)
+    assert width > 0 and all(len(r.embedding) == 2 * width for r in rows)  # float16
+    stored = unpack([r.embedding for r in rows])
+    expected = unpack([np.asarray(p.embedding, dtype="<f2").tobytes() for p in fresh])
+    assert np.allclose(stored, expected, atol=1e-3)
+    assert np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-3)

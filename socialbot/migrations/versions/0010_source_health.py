@@ -13,7 +13,7 @@ from alembic import op
 from socialbot.store.types import UTCDateTime
 
 revision = "0010_source_health"
-down_revision = "0008_reply_need"
+down_revision = "0009_reply_grounding"
 branch_labels = None
 depends_on = None
 
