@@ -197,14 +197,17 @@ class QueueApp(App[None]):
                      f"approved edited draft {item.draft_id}")
 
     def action_reject(self) -> None:
-        item = self._actionable()
-        if item is None or self.mode != "view":
+        self._ask("reject", "#reason")
+
+    def _ask(self, mode: str, field: str) -> None:
+        """Open the one-line `field` for the card on screen (a reason, a name)."""
+        if self._actionable() is None or self.mode != "view":
             return
-        self.mode = "reject"
-        reason = self.query_one("#reason", Input)
-        reason.value = ""
-        reason.display = True
-        reason.focus()
+        self.mode = mode
+        answer = self.query_one(field, Input)
+        answer.value = ""
+        answer.display = True
+        answer.focus()
 
     @on(Input.Submitted, "#reason")
     def _reject_submitted(self, event: Input.Submitted) -> None:
@@ -215,14 +218,7 @@ class QueueApp(App[None]):
                      f"rejected draft {item.draft_id}")
 
     def action_save_reply(self) -> None:
-        item = self._actionable()
-        if item is None or self.mode != "view":
-            return
-        self.mode = "save"
-        name = self.query_one("#savename", Input)
-        name.value = ""
-        name.display = True
-        name.focus()
+        self._ask("save", "#savename")
 
     @on(Input.Submitted, "#savename")
     def _save_submitted(self, event: Input.Submitted) -> None:
