@@ -191,7 +191,7 @@ def classify_cmd(
     """Classify texts: sentiment with probabilities, the watch's topics, and whether the
     post needs a reply (complaint / question / none, when the model has that head).
 
-    Shipped model, measured: TweetEval val macro recall 0.72 (int8); the need head's
+    Shipped model, measured: TweetEval val macro recall 0.73 (int8); the need head's
     complaint F1 on a held-out part of complaints.tsv is in models/sentiment-minilm's
     MODEL_CARD.md and `socialbot eval need`."""
     from socialbot.cli.common import fail, get_config
