@@ -253,7 +253,9 @@ def test_a_round_fails_at_its_first_refusal_and_sends_nothing_more(
         gen.generate(posts, voice=BrandVoice(name="Parcelly"))
     gen.close()  # waits for the request that was retrying alongside
     assert time.monotonic() - started < 2.0  # its backoff (0.5 s, then 1 s) was cut short
-    assert len(api.requests) == 2  # the four posts still queued were never sent
+    # the refusal can come back before the second worker sends: one or two went out,
+    # and the four posts still queued never did
+    assert 1 <= len(api.requests) <= 2
 
 
 def test_a_missing_key_variable_keeps_posts_waiting_and_says_which(
