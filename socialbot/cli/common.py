@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from socialbot.config import Config, load_config
 from socialbot.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) loads in the commands that use it
+    from models.classifier import PostClassifier
     from socialbot.store import Store
 
 console = Console(emoji=False)  # names like "ingest:x:" are data, not emoji codes
@@ -99,3 +100,16 @@ def count_progress(label: str, *, transient: bool = False) -> Iterator[Callable[
                   console=console, transient=transient) as progress:
         task = progress.add_task(label, total=None)
         yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def open_classifier(path: Path | None, *, named_by: str, **options: Any) -> PostClassifier:
+    """`models.classifier.load_classifier`, but a folder that holds no classifier ends the
+    command with one line naming where the path came from (`named_by`: "--model" or
+    "[classifier] model") and exit code 2, as any bad setting does."""
+    from models.artefact import ArtefactError
+    from models.classifier import load_classifier
+
+    try:
+        return load_classifier(path, **options)
+    except (ArtefactError, OSError) as exc:
+        fail(f"{named_by}: {exc}", code=2)

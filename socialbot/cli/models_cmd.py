@@ -161,7 +161,7 @@ def eval_sentiment_cmd(
 ) -> None:
     """Print per-class precision/recall/F1, macro recall and the confusion matrix."""
     from models.datasets import DataFormatError, load_labelled
-    from models.evaluation import evaluate_rows, render_report
+    from models.evaluation import render_report
 
     if ambiguous not in ("exclude", "neutral"):
         raise typer.BadParameter("use exclude or neutral", param_hint="--ambiguous")
@@ -169,7 +169,12 @@ def eval_sentiment_cmd(
         rows = load_labelled(data, split=split, ambiguous=ambiguous)  # type: ignore[arg-type]
     except (DataFormatError, OSError) as exc:
         fail(str(exc))
-    report = evaluate_rows(model, rows, num_threads=threads, quantize=quantize)
+    from models.evaluation import evaluate
+    from socialbot.cli.common import open_classifier
+
+    classifier = open_classifier(model, named_by="--model", num_threads=threads,
+                                 quantize=quantize)
+    report = evaluate(classifier, rows)
     if json_out:
         typer.echo(json.dumps(report.as_dict()))
     else:
@@ -194,7 +199,7 @@ def classify_cmd(
     Shipped model, measured: TweetEval val macro recall 0.73 (int8); the need head's
     complaint F1 on a held-out part of complaints.tsv is in models/sentiment-minilm's
     MODEL_CARD.md and `socialbot eval need`."""
-    from socialbot.cli.common import fail, get_config
+    from socialbot.cli.common import fail, get_config, open_classifier
     from socialbot.errors import ConfigError
 
     lines = texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
@@ -206,10 +211,9 @@ def classify_cmd(
     except ConfigError as exc:
         fail(str(exc), code=2)
     settings = config.classifier
-    from models.classifier import load_classifier
-
-    classifier = load_classifier(
+    classifier = open_classifier(
         model or (config.resolve_path(settings.model) if settings.model else None),
+        named_by="--model" if model else "[classifier] model",
         device=settings.device or None,
         quantize=settings.quantize if quantize is None else quantize,
         num_threads=settings.threads, labels=settings.labels or None,

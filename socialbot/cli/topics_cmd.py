@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from socialbot.cli.common import console, fail, get_config
+from socialbot.cli.common import console, fail, get_config, open_classifier
 from socialbot.domain import Topic
 
 
@@ -53,7 +53,6 @@ def eval_topics_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Per-topic precision, recall and F1 of few-shot topics, as assigned and best-only."""
-    from models.classifier import load_classifier
     from models.datasets import DataFormatError
     from models.topic_eval import load_topic_rows, report_at, topic_similarities
     from socialbot.errors import ConfigError
@@ -73,8 +72,9 @@ def eval_topics_cmd(
     settings = config.classifier
     threshold = settings.topic_threshold if threshold is None else threshold
     margin = settings.topic_margin if margin is None else margin
-    classifier = load_classifier(
+    classifier = open_classifier(
         model or (config.resolve_path(settings.model) if settings.model else None),
+        named_by="--model" if model else "[classifier] model",
         device=settings.device or None, quantize=quantize, num_threads=settings.threads)
     scores = topic_similarities(classifier, [r.text for r in rows], chosen)
     assigned = report_at(scores, rows, names, threshold=threshold, margin=margin)

@@ -95,3 +95,22 @@ def test_classify_table_prints_markup_like_text_as_written(
     )
     assert result.exit_code == 0, result.output
     assert "[/oops] hi" in result.stdout
+
+
+def test_a_model_folder_that_holds_no_classifier_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG.format(db=tmp_path / "x.db"))
+    missing = tmp_path / "no-such-model"
+    data = tmp_path / "labelled.jsonl"
+    data.write_text(json.dumps({"text": "awful day", "label": "negative"}) + "\n")
+    for args in (["classify", "--model", str(missing), "hello"],
+                 ["eval", "sentiment", "--data", str(data), "--model", str(missing)]):
+        result = CliRunner().invoke(app, ["--config", str(config), *args])
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert f"--model: {missing}" in result.output
+    config.write_text(CONFIG.format(db=tmp_path / "x.db")
+                      + f'\n[classifier]\nmodel = "{missing}"\n')
+    result = CliRunner().invoke(app, ["--config", str(config), "classify", "hello"])
+    assert result.exit_code == 2
+    assert "[classifier] model" in result.output
