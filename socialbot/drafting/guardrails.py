@@ -7,6 +7,7 @@ full sentence) and never changes what the draft says otherwise.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -59,6 +60,11 @@ class Flag:
 
     code: str
     reason: str
+
+
+def flags_json(flags: Iterable[Flag]) -> str:
+    """Guardrail flags as `drafts.flags` stores them."""
+    return json.dumps([{"code": f.code, "reason": f.reason} for f in flags])
 
 
 def _words_pattern(entries: Iterable[str]) -> re.Pattern[str]:

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +26,7 @@ from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
 from socialbot.drafting.candidates import thread_of, topics_of
 from socialbot.drafting.drafter import DraftResult
-from socialbot.drafting.guardrails import TOO_LONG, Flag, check
+from socialbot.drafting.guardrails import TOO_LONG, Flag, check, flags_json
 from socialbot.drafting.priority import ranked, stream_now
 from socialbot.grounding.grounder import SAVED_REPLY_VERSION, example_summary
 from socialbot.grounding.saved import (
@@ -257,7 +257,7 @@ class ModerationQueue:
         if self.regenerate_with is None:
             raise QueueError("no reply generator is available to regenerate drafts")
         result = self.regenerate_with(item)
-        flags = _flags_json(result.flags)
+        flags = flags_json(result.flags)
         now = self.clock.now()
         with self.store.transaction() as conn:
             previous = conn.execute(
@@ -400,7 +400,7 @@ class ModerationQueue:
         if row.approved_text is None or row.approved_text == row.text:
             return None
         item = self._load(conn, draft_id)
-        return row.approved_text, _flags_json(self.check_edit(item, row.approved_text))
+        return row.approved_text, flags_json(self.check_edit(item, row.approved_text))
 
     def _ref_of(self, conn: Connection, draft_id: int) -> lifecycle.DraftRef:
         row = conn.execute(
@@ -455,11 +455,6 @@ class ModerationQueue:
             source=_source(conn, row),
             post_pk=row.post_pk,
         )
-
-
-def _flags_json(flags: Iterable[Flag]) -> str:
-    """Guardrail flags as `drafts.flags` stores them."""
-    return json.dumps([{"code": f.code, "reason": f.reason} for f in flags])
 
 
 def _source(conn: Connection, row: Any) -> str:

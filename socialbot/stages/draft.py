@@ -9,7 +9,6 @@ a draft is stored at most once per post (unique `post_pk`).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from socialbot.drafting.drafter import (
     GeneratorUnavailable,
     draft_replies,
 )
+from socialbot.drafting.guardrails import flags_json
 from socialbot.drafting.policy import brand_voice, decide
 from socialbot.drafting.priority import rank_backlog, skip_too_old, stream_now
 from socialbot.grounding.grounder import Grounder, Grounding
@@ -281,7 +281,7 @@ class DraftStage(Stage):
                     "watch": watch,
                     "platform": result.request.platform,
                     "text": result.text,
-                    "flags": flags_json(result),
+                    "flags": flags_json(result.flags),
                     "attempts": result.attempts,
                     "generator_version": result.model_version,
                     "seed": result.seed,
@@ -341,11 +341,6 @@ class _StopBetweenRounds:
         if self.stop.is_set():
             raise _Stopped()
         return self.inner.generate(requests, voice=voice, seed=seed, max_new_tokens=max_new_tokens)
-
-
-def flags_json(result: DraftResult) -> str:
-    """A draft's guardrail flags as stored in `drafts.flags`."""
-    return json.dumps([{"code": f.code, "reason": f.reason} for f in result.flags])
 
 
 def _nearest(times: list[datetime], at: datetime) -> datetime | None:
