@@ -15,7 +15,6 @@ TweetEval and Apple, so `train sentiment --calibrate` is opt-in.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,16 +67,16 @@ def calibrate_artefact(folder: str | Path, rows: Sequence[LabelledText], *,
                        quantize: bool = True) -> tuple[float, float, float]:
     """Fit the offsets on `rows` (held out from training) with the model as it will run
     (int8 on CPU by default) and store them in the artefact's ``classifier.json``."""
+    from models.artefact import ArtefactConfig
     from models.classifier import PostClassifier
 
     folder = Path(folder)
-    path = folder / "classifier.json"
-    config = json.loads(path.read_text(encoding="utf-8"))
-    config.setdefault("extra", {}).pop(BIAS_KEY, None)  # fit on the raw decision
-    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    config = ArtefactConfig.load(folder)
+    config.extra.pop(BIAS_KEY, None)  # fit on the raw decision
+    config.save(folder)
     classifier = PostClassifier.from_pretrained(folder, quantize=quantize)
     bias = fit_decision_bias(classifier.probabilities([r.text for r in rows]),
                              [r.label for r in rows])
-    config["extra"][BIAS_KEY] = list(bias)
-    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    config.extra[BIAS_KEY] = list(bias)
+    config.save(folder)
     return bias
