@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -168,6 +169,41 @@ def _continue_from(
         need_head.load_state_dict(load_file(str(folder / HEAD_FILE)))
 
 
+class _NeedTask:
+    """The need head's side of a joint run: its rows, their batches, the head and its loss.
+
+    Each step takes `need_batch_size` rows through the same encoder as the sentiment
+    batch, so the encoder learns what a frozen one cannot tell apart.
+    """
+
+    def __init__(self, rows: Sequence[NeedExample], tokenizer: Any, hidden: int,
+                 args: TrainingArguments, rng: random.Random) -> None:
+        self.head = ReplyNeedHead(hidden)
+        self.rows = len(rows)
+        self.labels = torch.tensor([r.label for r in rows], dtype=torch.long)
+        self.encoded = tokenizer([normalise_text(r.text) for r in rows], truncation=True,
+                                 max_length=args.max_length)["input_ids"]
+        self.pad_id = tokenizer.pad_token_id
+        self.batches = _endless_batches([len(e) for e in self.encoded], args.need_batch_size,
+                                        rng)
+        self.loss_fn = nn.CrossEntropyLoss(weight=class_weights(self.labels))
+
+    def loss(self, model: nn.Module) -> torch.Tensor:
+        picked = next(self.batches)
+        ids, mask = pad_right([self.encoded[i] for i in picked], self.pad_id)
+        cls, mean = pool(model(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+        return self.loss_fn(self.head(cls, mean), self.labels[picked])
+
+    def meta(self, args: TrainingArguments) -> dict[str, object]:
+        """How the head was made, for ``classifier.json``."""
+        return {"labels": list(NEEDS), "rows": self.rows,
+                "rows_per_label": rows_per_label(self.labels.tolist()),
+                "training": {"encoder": "trained with the sentiment head (joint)",
+                             "need_weight": args.need_weight,
+                             "need_batch_size": args.need_batch_size,
+                             "class_weights": "inverse frequency"}}
+
+
 def _endless_batches(
     lengths: Sequence[int], batch_size: int, rng: random.Random
 ) -> Iterator[list[int]]:
@@ -219,9 +255,10 @@ def train_sentiment(
         warnings.simplefilter("ignore", FutureWarning)
         model = get_peft_model(encoder, peft_config)
     head = SentimentHead(hidden)
-    need_head = ReplyNeedHead(hidden) if need_rows else None
+    need = _NeedTask(need_rows, tokenizer, hidden, args, rng) if need_rows else None
     if args.init_from:
-        _continue_from(Path(args.init_from), model, head, args, need_head)
+        _continue_from(Path(args.init_from), model, head, args,
+                       need.head if need is not None else None)
 
     texts = [normalise_text(r.text) for r in rows]
     encoded = tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]
@@ -231,15 +268,9 @@ def train_sentiment(
     if args.max_steps:
         total = min(total, args.max_steps)
 
-    need_labels = torch.tensor([r.label for r in need_rows], dtype=torch.long)
-    need_encoded = tokenizer([normalise_text(r.text) for r in need_rows], truncation=True,
-                             max_length=args.max_length)["input_ids"] if need_rows else []
-    need_batches = _endless_batches([len(e) for e in need_encoded], args.need_batch_size, rng)
-    need_loss_fn = nn.CrossEntropyLoss(weight=class_weights(need_labels)) if need_rows else None
-
     params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
-    if need_head is not None:
-        params += list(need_head.parameters())
+    if need is not None:
+        params += list(need.head.parameters())
     optimiser = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
     # linear warm-up (at most a tenth of the run), then linear decay to zero
     schedule = get_linear_schedule_with_warmup(
@@ -257,31 +288,24 @@ def train_sentiment(
         extra={"training": {k: v for k, v in asdict(args).items() if k != "version"}},
     )
 
-    if need_head is not None:
-        config.extra["reply_need"] = {
-            "labels": list(NEEDS), "rows": len(need_rows),
-            "rows_per_label": rows_per_label(need_labels.tolist()),
-            "training": {"encoder": "trained with the sentiment head (joint)",
-                         "need_weight": args.need_weight,
-                         "need_batch_size": args.need_batch_size,
-                         "class_weights": "inverse frequency"},
-        }
+    if need is not None:
+        config.extra["reply_need"] = need.meta(args)
 
     def save() -> None:
         config.extra["steps"] = step
         save_file(lora_state(model), str(output / "adapter.safetensors"))
         save_file({k: v.contiguous() for k, v in head.state_dict().items()},
                   str(output / "head.safetensors"))
-        if need_head is not None:
-            save_head_weights(output, need_head)
+        if need is not None:
+            save_head_weights(output, need.head)
         elif (output / HEAD_FILE).exists():  # a stale head would not match this encoder
             (output / HEAD_FILE).unlink()
         config.save(output)
 
     model.train()
     head.train()
-    if need_head is not None:
-        need_head.train()
+    if need is not None:
+        need.head.train()
     step, started = 0, time.monotonic()
     running = {"loss": 0.0, "anchor": 0.0, "need": 0.0, "accuracy": 0.0}
     while step < total:
@@ -302,13 +326,8 @@ def train_sentiment(
                 anchor = (1 - nn.functional.cosine_similarity(mean, teacher, dim=-1)).mean()
                 loss = loss + args.anchor_weight * anchor
             need_loss = torch.zeros(())
-            if need_head is not None and need_loss_fn is not None:
-                picked = next(need_batches)
-                n_ids, n_mask = pad_right([need_encoded[i] for i in picked],
-                                          tokenizer.pad_token_id)
-                n_cls, n_mean = pool(model(input_ids=n_ids, attention_mask=n_mask)
-                                     .last_hidden_state, n_mask)
-                need_loss = need_loss_fn(need_head(n_cls, n_mean), need_labels[picked])
+            if need is not None:
+                need_loss = need.loss(model)
                 loss = loss + args.need_weight * need_loss
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
