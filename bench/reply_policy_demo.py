@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from socialbot.config import parse_config
 from socialbot.drafting.drafter import DraftGenerator
+from socialbot.drafting.policy import RULED_OUT
 from socialbot.replay import replay_file
 from socialbot.stages.draft import DraftStage
 from socialbot.store import open_store
@@ -35,8 +36,6 @@ sys.path.insert(0, str(REPO))  # run as a script: the demo generator lives in sc
 from scripts.make_demo_stream import Builder  # noqa: E402
 
 WANTED = ("complaint", "question")
-#: skip reasons that are rules, not the classifier's reading
-RULED_OUT = ("not_addressed", "retweet", "already_replied", "own_post")
 
 
 def _no_generator() -> DraftGenerator:

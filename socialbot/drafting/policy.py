@@ -99,6 +99,11 @@ def addressed_how(candidate: Candidate, policy: ReplyPolicyConfig) -> str | None
     return None
 
 
+#: skip reasons that follow from the post itself, whatever the classifier reads: what a
+#: measure of the classifier's effect on the policy leaves out of recall
+RULED_OUT: tuple[str, ...] = ("not_addressed", "retweet", "already_replied", "own_post")
+
+
 def directly_addressed(detail: str) -> bool:
     """Whether a draft decision's detail (from `decide`, opening with `addressed_how`)
     says the post mentions or replies to a brand account, not just sits in its subreddit."""

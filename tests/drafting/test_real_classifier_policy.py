@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from socialbot.drafting.policy import RULED_OUT
 from socialbot.replay import replay_file
 from socialbot.stages.draft import DraftStage
 from socialbot.store import open_store
@@ -59,7 +60,7 @@ def test_with_the_real_classifier_drafts_go_to_complaints_and_questions(
     # classifier-independent rules
     assert not {"brand", "spam"} & set(drafted)
     answerable = [truth[(p, i)][0] for p, i, _, r in rows
-                  if r not in ("not_addressed", "retweet", "already_replied", "own_post")]
+                  if r not in RULED_OUT]
     wanted = sum(1 for k in answerable if k in ("complaint", "question"))
     hits = sum(1 for k in drafted if k in ("complaint", "question"))
     precision, recall = hits / len(drafted), hits / wanted
