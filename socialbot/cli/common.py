@@ -113,3 +113,14 @@ def open_classifier(path: Path | None, *, named_by: str, **options: Any) -> Post
         return load_classifier(path, **options)
     except (ArtefactError, OSError) as exc:
         fail(f"{named_by}: {exc}", code=2)
+
+
+def open_configured_classifier(config: Config, model: Path | None,
+                               **options: Any) -> PostClassifier:
+    """The classifier `--model` names, else `[classifier] model` (else the shipped one), on
+    the configured device and threads; `options` go to `load_classifier`."""
+    settings = config.classifier
+    return open_classifier(
+        model or (config.resolve_path(settings.model) if settings.model else None),
+        named_by="--model" if model else "[classifier] model",
+        device=settings.device or None, num_threads=settings.threads, **options)

@@ -199,7 +199,7 @@ def classify_cmd(
     Shipped model, measured: TweetEval val macro recall 0.73 (int8); the need head's
     complaint F1 on a held-out part of complaints.tsv is in models/sentiment-minilm's
     MODEL_CARD.md and `socialbot eval need`."""
-    from socialbot.cli.common import fail, get_config, open_classifier
+    from socialbot.cli.common import fail, get_config, open_configured_classifier
     from socialbot.errors import ConfigError
 
     lines = texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
@@ -211,12 +211,9 @@ def classify_cmd(
     except ConfigError as exc:
         fail(str(exc), code=2)
     settings = config.classifier
-    classifier = open_classifier(
-        model or (config.resolve_path(settings.model) if settings.model else None),
-        named_by="--model" if model else "[classifier] model",
-        device=settings.device or None,
-        quantize=settings.quantize if quantize is None else quantize,
-        num_threads=settings.threads, labels=settings.labels or None,
+    classifier = open_configured_classifier(
+        config, model, quantize=settings.quantize if quantize is None else quantize,
+        labels=settings.labels or None,
         topic_threshold=settings.topic_threshold, topic_margin=settings.topic_margin,
     )
     predictions = classifier.predict_batch(lines, topics, batch_size=settings.batch_size)

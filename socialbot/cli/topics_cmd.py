@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from socialbot.cli.common import console, fail, get_config, open_classifier
+from socialbot.cli.common import console, fail, get_config, open_configured_classifier
 from socialbot.domain import Topic
 
 
@@ -72,10 +72,7 @@ def eval_topics_cmd(
     settings = config.classifier
     threshold = settings.topic_threshold if threshold is None else threshold
     margin = settings.topic_margin if margin is None else margin
-    classifier = open_classifier(
-        model or (config.resolve_path(settings.model) if settings.model else None),
-        named_by="--model" if model else "[classifier] model",
-        device=settings.device or None, quantize=quantize, num_threads=settings.threads)
+    classifier = open_configured_classifier(config, model, quantize=quantize)
     scores = topic_similarities(classifier, [r.text for r in rows], chosen)
     assigned = report_at(scores, rows, names, threshold=threshold, margin=margin)
     best = report_at(scores, rows, names, threshold=threshold, margin=0.0)
