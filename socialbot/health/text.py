@@ -1,7 +1,9 @@
 """How a source alert reads: headline, plain text, Slack blocks and HTML.
 
 The channels render every alert; these take over for the kinds that are about a
-source rather than about what people say (they have no posts or phrases).
+source rather than about what people say (they have no posts or phrases): a source
+failing or silent, one stopped by its monthly read budget (socialbot.metering), and
+the channel test.
 Nothing here imports the monitoring package, which imports this.
 """
 
@@ -14,9 +16,14 @@ FAILING = "source_failing"
 SILENT = "source_silent"
 #: the message `socialbot doctor --send-test` sends through every channel
 CHANNEL_TEST = "channel_test"
-SOURCE_ALERT_KINDS = frozenset({FAILING, SILENT, CHANNEL_TEST})
+#: raised by socialbot.metering.budget_alert when a source's month of reads is used up
+READ_BUDGET = "read_budget"
+SOURCE_ALERT_KINDS = frozenset({FAILING, SILENT, CHANNEL_TEST, READ_BUDGET})
 
-_WHAT = {FAILING: "failing", SILENT: "silent", CHANNEL_TEST: "test"}
+_WHAT = {FAILING: "failing", SILENT: "silent", CHANNEL_TEST: "test",
+         READ_BUDGET: "out of read budget"}
+#: what to look at next, per kind
+_NEXT = {READ_BUDGET: "see `socialbot status` for what each source has read this month"}
 _PREFIX = {"resolved": "RESOLVED", "updated": "UPDATED", "test": "TEST"}
 
 
@@ -41,7 +48,8 @@ def source_summary(alert: dict[str, Any]) -> str:
     lines = [source_headline(alert), ""]
     if alert["kind"] == CHANNEL_TEST:
         return "\n".join([*lines, "Nothing is wrong: this checks that alerts reach this channel."])
-    lines.append(f"source:   {alert.get('source')} ({alert.get('platform')})")
+    platform = f" ({alert['platform']})" if alert.get("platform") else ""
+    lines.append(f"source:   {alert.get('source')}{platform}")
     lines.append(f"problem:  {alert.get('line')}")
     lines.append(f"since:    {alert.get('started_at')}")
     if alert.get("resolved_at"):
@@ -51,7 +59,8 @@ def source_summary(alert: dict[str, Any]) -> str:
     for entry in alert.get("history") or []:
         lines.append(f"  {entry['at']}  {entry['what']}")
     lines.append("")
-    lines.append("see `socialbot status`; `socialbot doctor --online` checks the credentials")
+    lines.append(_NEXT.get(alert["kind"], "see `socialbot status`; `socialbot doctor "
+                                          "--online` checks the credentials"))
     return "\n".join(lines)
 
 

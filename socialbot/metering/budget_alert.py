@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, update
 
 from socialbot.config import AlertsConfig
+from socialbot.health.text import READ_BUDGET
 from socialbot.metering.budget import Allowance, month_begins, month_start, next_month
 from socialbot.store.usage import READ_BUDGET_STOPS, claim_budget_stop
 from socialbot.watching.outbox import enqueue
@@ -23,7 +24,7 @@ from socialbot.watching.tables import ALERTS
 
 logger = logging.getLogger(__name__)
 
-KIND = "read_budget"
+KIND = READ_BUDGET
 
 
 def rule_name(source: str) -> str:
@@ -50,7 +51,9 @@ def alert_budget_stop(
                              budget=spent.budget):
         return None
     message = stop_message(source, spent, budget_text, now)
-    detail = {"message": message, "opened_at": now.isoformat(),
+    # a source alert (socialbot.health.text renders it); "message" stays for the payload
+    detail = {"source": source, "line": message, "message": message,
+              "opened_at": now.isoformat(),
               "history": [{"at": now.isoformat(), "what": "opened: read budget used up"}]}
     alert_id = int(conn.execute(insert(ALERTS).values(
         watch=watch or "", rule=rule_name(source), kind=KIND, topic="", status="open",

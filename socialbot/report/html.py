@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from socialbot.config import Config, WatchConfig
+from socialbot.health.text import is_source_alert, source_headline
 from socialbot.report.model_card import ModelAccuracy, read_accuracy
 from socialbot.report.spending import spending_section
 from socialbot.report.svg import SENTIMENT_COLOURS, Marker, line_chart, stacked_bars
@@ -66,7 +67,7 @@ def build_report(
             ),
         )
         for a in alerts
-        if not a.get("message")
+        if not is_source_alert(a)
     ]
     every = [m for _, m in markers]
     total = int(by_sentiment.total().sum())
@@ -155,9 +156,9 @@ def _alerts_section(alerts: list[dict[str, Any]]) -> str:
         return "<p>No alert in this period.</p>"
     out = []
     for a in alerts:
-        if a.get("message"):  # about a source, not about posts
+        if is_source_alert(a):  # about a source, not about posts
             out.append(f"<div class='alert'><b>#{a['id']} {e(a['rule'])}</b> &mdash; "
-                       f"{e(a['status'])}<br>{e(a['message'])}</div>")
+                       f"{e(a['status'])}<br>{e(source_headline(a))}</div>")
             continue
         topics = ", ".join(f"<b>{e(t)}</b>" for t in a["topics"])
         topic = f" on {topics}" if topics else ""

@@ -44,7 +44,7 @@ def alert_json(row: Any) -> dict[str, Any]:
         "total_posts": detail.get("total_posts"),
         "posts": detail.get("posts", []),
         "phrases": detail.get("phrases", []),
-        # alerts about a source rather than posts (a read budget used up) say it in words
+        # a read budget used up, in words (as `line`; kept for the webhook payload)
         "message": detail.get("message"),
         # source alerts (socialbot.health): which source, and the problem in one line
         "source": detail.get("source"),
@@ -98,8 +98,6 @@ def headline(alert: dict[str, Any]) -> str:
     prefix = {"resolved": "RESOLVED", "escalated": "ESCALATED", "updated": "UPDATED"}.get(
         event, "ALERT"
     )
-    if alert.get("message"):
-        return f"[{prefix}] {alert['message']}"
     if alert["kind"] == "threshold":
         size = f"{alert['share']:.0%} negative (threshold {alert['baseline_share']:.0%})"
     else:
@@ -113,8 +111,6 @@ def text_summary(alert: dict[str, Any]) -> str:
         return source_summary(alert)
     lines = [headline(alert), ""]
     lines.append(f"rule:     {alert['rule']} ({alert['kind']})")
-    if alert.get("message"):
-        return "\n".join([*lines, f"raised:   {alert['opened_at'] or alert['started_at']}"])
     for r in (alert.get("rules") or [])[1:]:
         share = f", posts overlap {r['overlap']:.0%}" if r.get("overlap") is not None else ""
         lines.append(
