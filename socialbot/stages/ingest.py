@@ -270,11 +270,14 @@ class IngestStage(Stage):
     def _release_lease(self) -> None:
         """Give the source back untouched (a read budget said not to fetch)."""
         with self.store.transaction() as conn:
-            conn.execute(
-                update(SOURCES)
-                .where(SOURCES.c.name == self.source, SOURCES.c.held_by == self.worker)
-                .values(held_by=None, held_until=None)
-            )
+            self._free_lease(conn)
+
+    def _free_lease(self, conn: Connection) -> None:
+        conn.execute(
+            update(SOURCES)
+            .where(SOURCES.c.name == self.source, SOURCES.c.held_by == self.worker)
+            .values(held_by=None, held_until=None)
+        )
 
     def _record_failure(self, exc: Exception) -> None:
         if isinstance(exc, RateLimited):  # the platform answered: not a failed poll
@@ -305,11 +308,7 @@ class IngestStage(Stage):
         set_source_state(
             conn, self.source, self.connector.kind, state=state, detail=detail, retry_at=retry_at
         )
-        conn.execute(
-            update(SOURCES)
-            .where(SOURCES.c.name == self.source, SOURCES.c.held_by == self.worker)
-            .values(held_by=None, held_until=None)
-        )
+        self._free_lease(conn)
 
     def progress(self, conn: Connection) -> dict[str, int]:
         stored = conn.execute(
