@@ -15,7 +15,6 @@ head (`models.training.train_sentiment` with need rows).
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -201,11 +200,12 @@ def save_head_weights(folder: Path, head: ReplyNeedHead) -> None:
 
 def write_head(folder: Path, head: ReplyNeedHead, meta: dict[str, object]) -> None:
     """Save the head into the artefact at `folder` and record how it was made."""
+    from models.artefact import ArtefactConfig
+
     save_head_weights(folder, head)
-    config_path = folder / "classifier.json"
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    config.setdefault("extra", {})["reply_need"] = meta
-    config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    config = ArtefactConfig.load(folder)
+    config.extra["reply_need"] = meta
+    config.save(folder)
 
 
 def read_head(folder: Path, hidden_size: int) -> ReplyNeedHead | None:
