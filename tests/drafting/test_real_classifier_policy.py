@@ -70,5 +70,7 @@ def test_with_the_real_classifier_drafts_go_to_complaints_and_questions(
     # retrained with brand data and the need head trained with the encoder (2026-12-06,
     # better on every real held-out set): 600 drafts, precision 0.69, recall 0.93. It
     # reads more of the demo's synthetic praise ("refunded me before i even asked") as
-    # negative; MODEL_CARD.md says so. The floor guards against worse, not the target.
-    assert precision >= 0.65 and recall >= 0.85
+    # negative; MODEL_CARD.md says so. The same data trained for the full two epochs
+    # in one run (2026-12-06 evening): 555 drafts, precision 0.74, recall 0.92.
+    # The floor guards against worse, not the target (0.95 / 0.90).
+    assert precision >= 0.70 and recall >= 0.88
