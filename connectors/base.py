@@ -11,10 +11,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from socialbot.domain import Page, Reply
-
-
-class ConnectorError(Exception):
-    """Base of every error a connector raises."""
+from socialbot.errors import ConnectorError
 
 
 class SourceStopped(ConnectorError):

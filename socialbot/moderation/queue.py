@@ -28,6 +28,7 @@ from socialbot.drafting.candidates import thread_of, topics_of
 from socialbot.drafting.drafter import DraftResult
 from socialbot.drafting.guardrails import TOO_LONG, Flag, check, flags_json
 from socialbot.drafting.priority import ranked, stream_now
+from socialbot.errors import QueueError
 from socialbot.grounding.grounder import SAVED_REPLY_VERSION, example_summary
 from socialbot.grounding.saved import (
     SavedReply,
@@ -43,10 +44,6 @@ from socialbot.store.lifecycle import DraftStatus
 from socialbot.store.predictions import PREDICTIONS
 
 logger = logging.getLogger(__name__)
-
-
-class QueueError(Exception):
-    """A moderation action could not be done; the message says why, for the moderator."""
 
 
 class ClaimLost(QueueError):
