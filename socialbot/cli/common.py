@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -42,7 +41,8 @@ class SocialbotCommands(TyperGroup):
     `error:` line and the error's documented exit code (socialbot.errors), never a
     traceback, however deep the command it came from."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    # Any: the Context class is click's or, from typer 0.29, typer's own copy of click
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except SocialbotError as exc:
