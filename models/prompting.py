@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+# the platform facts (reply limits) live on the connector classes; connectors.base is
+# the plug-in base, importing no SDK, so models stays free of platform code
+from connectors.base import ConnectorError, platform_connector
+
 #: Kinds of promise a brand may allow its drafts to make; guardrails flag the rest.
 PROMISE_KINDS: tuple[str, ...] = ("refund", "compensation", "discount")
 
@@ -16,6 +20,9 @@ PROMISE_KINDS: tuple[str, ...] = ("refund", "compensation", "discount")
 #: itself when the prompt is mostly history.
 MAX_THREAD_TURNS = 4
 MAX_TURN_CHARS = 600
+#: a platform's reply limit up to this is stated in the prompt; a longer one (Reddit's
+#: 10,000) guides nothing, and the reply is asked to stay a short paragraph
+STATED_LIMIT_UP_TO = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +87,7 @@ class DraftRequest:
 
 def system_prompt(voice: BrandVoice, *, platform: str) -> str:
     """The system message: who the model speaks for and the rules it must keep."""
-    limit = "under 280 characters" if platform == "twitter" else "a short paragraph"
+    limit = _length_rule(platform)
     lines = [
         f"You write replies on behalf of {voice.name} to posts on {platform}.",
         f"Tone: {voice.tone}. Keep the reply {limit}.",
@@ -101,6 +108,16 @@ def system_prompt(voice: BrandVoice, *, platform: str) -> str:
     if voice.sign_off:
         lines.append(f"End with: {voice.sign_off}")
     return "\n".join(lines)
+
+
+def _length_rule(platform: str) -> str:
+    try:
+        chars = platform_connector(platform).reply_limit
+    except ConnectorError:
+        chars = None
+    if chars is not None and chars <= STATED_LIMIT_UP_TO:
+        return f"under {chars} characters"
+    return "a short paragraph"
 
 
 #: lines of the system message a draft may legitimately repeat (facts, links, sign-off)
