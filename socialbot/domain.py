@@ -21,6 +21,16 @@ SENTIMENTS: tuple[Sentiment, ...] = ("negative", "neutral", "positive")
 MAX_TEXT_CHARS = 40_000
 
 
+def bare_handle(handle: str) -> str:
+    """An account handle without its "@" ("@Amy_Reid" -> "Amy_Reid"), case kept for display."""
+    return handle.lstrip("@")
+
+
+def normalise_handle(handle: str) -> str:
+    """A handle as handles are compared (platforms ignore case): bare, lower case."""
+    return bare_handle(handle.strip()).lower()
+
+
 def utc(dt: datetime) -> datetime:
     """Return `dt` as an aware UTC datetime; naive values are taken as UTC."""
     if dt.tzinfo is None:

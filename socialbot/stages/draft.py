@@ -96,7 +96,7 @@ class DraftStage(Stage):
     def decide_batch(self, limit: int = DECIDE_BATCH) -> int:
         """Record the policy's decision for up to `limit` undecided posts."""
         handles = {
-            name: {h.lower().lstrip("@") for h in w.reply.handles}
+            name: set(w.reply.handles)
             for name, w in self.watches.items()
         }
         with self.store.transaction() as conn:

@@ -1,0 +1,29 @@
+"""Replies the brand's own accounts posted to stored posts: one query for the reply
+policy (no draft where the brand answered), the moderation queue (show the moderator)
+and the poster (post nothing twice)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select, tuple_
+
+from socialbot.store.ingest import POSTS
+
+
+def brand_replies(
+    conn: Connection, posts: Collection[tuple[str, str]], handles: Collection[str]
+) -> list[Row[Any]]:
+    """Stored posts by one of `handles` (normalised: bare, lower case) that reply to any of
+    `posts` (platform, post id), oldest first; each row has `platform`, `in_reply_to`,
+    `post_id`, `author`, `text` and `created_at`."""
+    if not posts or not handles:
+        return []
+    return list(conn.execute(
+        select(POSTS.c.platform, POSTS.c.in_reply_to, POSTS.c.post_id, POSTS.c.author,
+               POSTS.c.text, POSTS.c.created_at)
+        .where(tuple_(POSTS.c.platform, POSTS.c.in_reply_to).in_(list(posts)),
+               func.lower(POSTS.c.author).in_(sorted(handles)))
+        .order_by(POSTS.c.created_at, POSTS.c.id)
+    ).all())
