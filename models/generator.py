@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.decoding import PrefixCache, Sampling, decode
-from models.prompting import BrandVoice, DraftRequest, chat_messages, system_prompt
+from models.prompting import chat_messages, system_prompt
+from socialbot.domain import BrandVoice, DraftRequest
 from socialbot.errors import GeneratorError
 
 if TYPE_CHECKING:

@@ -240,7 +240,7 @@ class ReplyPolicyConfig(_Strict):
 
 
 class VoiceConfig(_Strict):
-    """`[watch.voice]`: how drafted replies speak (mapped to models.prompting.BrandVoice)."""
+    """`[watch.voice]`: how drafted replies speak (mapped to socialbot.domain.BrandVoice)."""
 
     #: the name replies speak for; the watch's `brand` when empty
     name: str = ""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from models.prompting import BrandVoice, DraftRequest
+from socialbot.domain import BrandVoice, DraftRequest
 from socialbot.drafting.guardrails import Flag, check, sanitise, sign
 from socialbot.errors import ModelError
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from connectors.base import Connector, ConnectorError, platform_connector
-from models.prompting import PROMPT_MARKERS, BrandVoice, system_rules
-from socialbot.domain import PLATFORMS
+from models.prompting import PROMPT_MARKERS, system_rules
+from socialbot.domain import PLATFORMS, BrandVoice
 from socialbot.drafting.wordlists import (
     ASKING,
     BOILERPLATE,

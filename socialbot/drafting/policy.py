@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models.prompting import BrandVoice
 from socialbot.config import ReplyPolicyConfig, WatchConfig
+from socialbot.domain import BrandVoice
 from socialbot.drafting.spam import abuse_reason, spam_reason
 
 #: Openings of a question whose author left out the question mark: a wh-word, or an

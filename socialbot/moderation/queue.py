@@ -21,10 +21,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select
 
-from models.prompting import BrandVoice
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
-from socialbot.domain import normalise_handle
+from socialbot.domain import BrandVoice, normalise_handle
 from socialbot.drafting.candidates import thread_of, topics_of
 from socialbot.drafting.drafter import DraftResult
 from socialbot.drafting.guardrails import TOO_LONG, Flag, check, flags_json

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select, update
 
-from models.prompting import BrandVoice, DraftRequest
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
+from socialbot.domain import BrandVoice, DraftRequest
 from socialbot.drafting.candidates import last_drafted, thread_of, topics_of, undecided_posts
 from socialbot.drafting.drafter import (
     DraftGenerator,
