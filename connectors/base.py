@@ -1,20 +1,21 @@
 """The small base class every connector implements, and lookup by kind name.
 
 The core finds a connector by the `kind` named in config and never imports a
-platform SDK itself; connector modules import their SDK lazily.
+platform SDK itself; connector modules import their SDK lazily. What is true of a
+platform (its name, reply length limit, credential variables, online check) is a
+class attribute of its connector, read by the core through `platform_connector`.
 """
 
 from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 from socialbot.domain import Page, Reply
-
-
-class ConnectorError(Exception):
-    """Base of every error a connector raises."""
+from socialbot.errors import ConnectorError
 
 
 class SourceStopped(ConnectorError):
@@ -63,6 +64,19 @@ class TransientError(ConnectorError):
         self.retry_after = retry_after
 
 
+#: what credentials are for: reading posts, or also posting replies
+Purpose = Literal["read", "post"]
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """One environment variable a platform needs, and where a person gets its value."""
+
+    name: str
+    where: str
+    secret: bool = True
+
+
 class Connector(ABC):
     """A source of posts, and optionally a way to reply on its platform.
 
@@ -77,6 +91,28 @@ class Connector(ABC):
     smallest_page: ClassVar[int] = 1
     #: a live feed, where a long silence means something broke (a file just ends)
     live: ClassVar[bool] = True
+    #: the `platform` of the posts it fetches and replies on (a replay file's posts
+    #: each name their own: None)
+    platform: ClassVar[str | None] = None
+    #: the platform's name as people know it, for messages
+    display_name: ClassVar[str] = ""
+    #: the longest reply the platform takes, as `reply_length` counts it
+    reply_limit: ClassVar[int | None] = None
+    #: environment variables needed to read, and the extra ones needed to post
+    credentials: ClassVar[Mapping[Purpose, tuple[Variable, ...]]] = {}
+
+    @classmethod
+    def reply_length(cls, text: str) -> int:
+        """The length the platform counts for `text` against `reply_limit`."""
+        return len(text)
+
+    @classmethod
+    def check_online(cls, *, posting: bool = False, env: Mapping[str, str] | None = None,
+                     base_url: str | None = None) -> list[str]:
+        """One cheap request with the credentials in `env` (and, for `posting`, a
+        who-am-I); returns what a person should read, raises ConnectorError as `fetch`
+        does. Used by `socialbot doctor --online`."""
+        raise ConnectorError(f"connector {cls.kind!r} has no online check")
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:
         self.name = name
@@ -133,4 +169,12 @@ def connector_class(kind: str) -> type[Connector]:
     module_name, _, class_name = target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     assert issubclass(cls, Connector)
+    return cls
+
+
+def platform_connector(platform: str) -> type[Connector]:
+    """The connector class holding the facts of `platform` ("twitter", "reddit")."""
+    cls = connector_class(platform)
+    if cls.platform != platform:
+        raise ConnectorError(f"{platform!r} is a source kind, not a platform")
     return cls

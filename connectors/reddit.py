@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import Connector, ConnectorError, TransientError
+from connectors.base import Connector, ConnectorError, Purpose, TransientError, Variable
 from connectors.credentials import require
 from connectors.options import parse_options
 from connectors.reddit_client import build_reddit, translate
@@ -82,10 +82,45 @@ def listings_for(options: RedditOptions) -> list[Listing]:
     return found
 
 
+_REDDIT_APP = "reddit.com/prefs/apps, a 'script' app"
+
+
 class RedditConnector(Connector):
     """Polls one watch's Reddit listings; replies to submissions and comments."""
 
     kind: ClassVar[str] = "reddit"
+    platform: ClassVar[str | None] = "reddit"
+    display_name: ClassVar[str] = "Reddit"
+    #: characters in a comment (Reddit's own limit is 10,000)
+    reply_limit: ClassVar[int | None] = 10_000
+    credentials: ClassVar[Mapping[Purpose, tuple[Variable, ...]]] = {
+        "read": (
+            Variable("REDDIT_CLIENT_ID", f"the id under the app name at {_REDDIT_APP}"),
+            Variable("REDDIT_CLIENT_SECRET", f"'secret' at {_REDDIT_APP}"),
+            Variable("REDDIT_USER_AGENT",
+                     "a descriptive user agent, e.g. 'socialbot/0.1 by u/yourname'",
+                     secret=False),
+        ),
+        "post": (
+            Variable("REDDIT_USERNAME", "the Reddit account the bot posts as", secret=False),
+            Variable("REDDIT_PASSWORD", "that account's password"),
+        ),
+    }
+
+    @classmethod
+    def check_online(cls, *, posting: bool = False, env: Mapping[str, str] | None = None,
+                     base_url: str | None = None) -> list[str]:
+        """Read one item from r/all/new (and, for posting, GET /api/v1/me); say what worked."""
+        source = cls("doctor", {"subreddits": ["all"], "include_comments": False},
+                     env=env, base_url=base_url)
+        try:
+            source._get(source.listings[0], limit=1)
+            lines = ["Reddit reading works: r/all/new answered."]
+            if posting:
+                lines.append(f"Reddit posting works as u/{source.whoami()}.")
+        finally:
+            source.close()
+        return lines
 
     def __init__(
         self, name: str, options: dict[str, Any], *,
@@ -285,14 +320,3 @@ def _load(cursor: str | None) -> dict[str, Any]:
         raise ConnectorError(f"unreadable Reddit cursor {cursor[:80]!r}") from None
     return state if isinstance(state, dict) else {}
 
-
-def check_online(*, posting: bool = False, env: Mapping[str, str] | None = None,
-                 base_url: str | None = None) -> list[str]:
-    """Read one item from r/all/new (and, for posting, GET /api/v1/me); say what worked."""
-    source = RedditConnector("doctor", {"subreddits": ["all"], "include_comments": False},
-                             env=env, base_url=base_url)
-    source._get(source.listings[0], limit=1)
-    lines = ["Reddit reading works: r/all/new answered."]
-    if posting:
-        lines.append(f"Reddit posting works as u/{source.whoami()}.")
-    return lines

@@ -159,6 +159,7 @@ class ReplayConnector(Connector):
 
     kind = "replay"
     live = False
+    display_name = "replay file"
 
     def __init__(
         self, name: str, options: dict[str, Any], *, stdin: BinaryIO | None = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from connectors.base import ConnectorError, TransientError
+from socialbot.backoff import Backoff
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +34,11 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.attempts < 1:
             raise ValueError("attempts must be at least 1")
-        if self.base < 0 or self.cap < 0:
-            raise ValueError("base and cap must not be negative")
+        Backoff(self.base, self.cap)  # checks them
 
     def delay(self, retry: int, rng: random.Random) -> float:
         """Seconds to wait before retry number `retry` (0-based): "full jitter"."""
-        return rng.uniform(0, min(self.cap, self.base * 2**retry))
+        return Backoff(self.base, self.cap, jitter=1.0).delay(retry, rng)
 
 
 def call_with_retries(

@@ -20,13 +20,14 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.base import Connector, SourceStopped, TransientError
+from connectors.base import Connector, Purpose, SourceStopped, TransientError, Variable
 from connectors.credentials import require
 from connectors.http import ApiAdapter, guard_secrets
 from connectors.options import parse_options
 from connectors.retry import RetryPolicy, call_with_retries
 from connectors.twitter_errors import QueryRejected, translate
 from connectors.twitter_parse import SearchCursor, newer_id, same_text, tweet_to_post
+from connectors.twitter_text import MAX_WEIGHTED_LENGTH, weighted_length
 from socialbot.domain import Page, Rejected, Reply
 
 logger = logging.getLogger(__name__)
@@ -48,11 +49,47 @@ class TwitterOptions(BaseModel):
     retries: int = Field(default=3, ge=0, le=10, description="retries of 5xx/timeouts")
 
 
+_X_APP = "developer.x.com > your Project's App > Keys and tokens"
+
+
 class TwitterConnector(Connector):
     """Polls X recent search for one watch's query; replies with user-context OAuth 1.0a."""
 
     kind: ClassVar[str] = "twitter"
     smallest_page: ClassVar[int] = 10  # recent search's least max_results
+    platform: ClassVar[str | None] = "twitter"
+    display_name: ClassVar[str] = "X/Twitter"
+    reply_limit: ClassVar[int | None] = MAX_WEIGHTED_LENGTH
+    credentials: ClassVar[Mapping[Purpose, tuple[Variable, ...]]] = {
+        "read": (Variable("TWITTER_BEARER_TOKEN", f"Bearer Token at {_X_APP}"),),
+        "post": (
+            Variable("TWITTER_API_KEY", f"API Key at {_X_APP}"),
+            Variable("TWITTER_API_SECRET", f"API Key Secret at {_X_APP}"),
+            Variable("TWITTER_ACCESS_TOKEN", f"Access Token (Read and Write) at {_X_APP}"),
+            Variable("TWITTER_ACCESS_TOKEN_SECRET", f"Access Token Secret at {_X_APP}"),
+        ),
+    }
+
+    @classmethod
+    def reply_length(cls, text: str) -> int:
+        """X counts any URL as 23 and most characters outside Latin scripts as 2."""
+        return weighted_length(text)
+
+    @classmethod
+    def check_online(cls, *, posting: bool = False, env: Mapping[str, str] | None = None,
+                     base_url: str | None = None) -> list[str]:
+        """Run one cheap search (and, for posting, GET /2/users/me); say what worked."""
+        source = cls("doctor", {"query": "from:XDevelopers"}, env=env, base_url=base_url)
+        try:
+            client = source._client(posting=False)
+            source._call(lambda: client.search_recent_tweets("from:XDevelopers", max_results=10),
+                         what="online check")
+            lines = ["X/Twitter reading works: recent search answered."]
+            if posting:
+                lines.append(f"X/Twitter posting works as @{source.my_username()}.")
+        finally:
+            source.close()
+        return lines
 
     def __init__(
         self, name: str, options: dict[str, Any], *,
@@ -237,17 +274,3 @@ class TwitterConnector(Connector):
             client.session.close()
         self._clients.clear()
 
-
-def check_online(*, posting: bool = False, env: Mapping[str, str] | None = None,
-                 base_url: str | None = None) -> list[str]:
-    """Run one cheap search (and, for posting, GET /2/users/me); say what worked."""
-    source = TwitterConnector("doctor", {"query": "from:XDevelopers"}, env=env,
-                              base_url=base_url)
-    client = source._client(posting=False)
-    source._call(lambda: client.search_recent_tweets("from:XDevelopers", max_results=10),
-                 what="online check")
-    lines = ["X/Twitter reading works: recent search answered."]
-    if posting:
-        lines.append(f"X/Twitter posting works as @{source.my_username()}.")
-    source.close()
-    return lines

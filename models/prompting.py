@@ -7,80 +7,31 @@ sees at run time exactly the layout it learned on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-#: Kinds of promise a brand may allow its drafts to make; guardrails flag the rest.
-PROMISE_KINDS: tuple[str, ...] = ("refund", "compensation", "discount")
+# the platform facts (reply limits) live on the connector classes; connectors.base is
+# the plug-in base, importing no SDK, so models stays free of platform code
+from connectors.base import ConnectorError, platform_connector
+
+# the reply domain types are plain data of the core; imported here for the functions
+# below and for callers that always found them here
+from socialbot.domain import PROMISE_KINDS, BrandVoice, DraftRequest, ReplyExample
+
+__all__ = ["MAX_EXAMPLES", "PROMISE_KINDS", "PROMPT_MARKERS", "BrandVoice", "DraftRequest",
+           "ReplyExample", "chat_messages", "chat_messages_batch", "system_prompt",
+           "system_rules", "user_prompt"]
 
 #: Thread context is clipped to the newest turns: a small model loses the post
 #: itself when the prompt is mostly history.
 MAX_THREAD_TURNS = 4
 MAX_TURN_CHARS = 600
-
-
-@dataclass(frozen=True, slots=True)
-class BrandVoice:
-    """How the brand speaks and what its drafts may say; built by the core from config.
-
-    `facts` are statements a draft may make (opening hours, known outages ...);
-    `allowed_links` are the pages a draft may link to, "prefix/*" for every page under
-    one (anything else is flagged);
-    `allowed_promises` lists the kinds from `PROMISE_KINDS` a draft may promise.
-    """
-
-    name: str
-    tone: str = "friendly, concise and helpful"
-    sign_off: str = ""
-    facts: tuple[str, ...] = ()
-    allowed_links: tuple[str, ...] = ()
-    allowed_promises: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.name.strip():
-            raise ValueError("BrandVoice.name must not be empty")
-        unknown = sorted(set(self.allowed_promises) - set(PROMISE_KINDS))
-        if unknown:
-            raise ValueError(
-                f"BrandVoice.allowed_promises: unknown kind(s) {unknown}; "
-                f"expected some of {list(PROMISE_KINDS)}"
-            )
-
-    def may_promise(self, kind: str) -> bool:
-        return kind in self.allowed_promises
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyExample:
-    """A reply the brand approved, and the post it answered: wording a draft may follow."""
-
-    post: str
-    reply: str
-
-
-@dataclass(frozen=True, slots=True)
-class DraftRequest:
-    """One post to draft a reply to, with what the pipeline knows about it.
-
-    `thread` holds earlier posts of the conversation, oldest first, when known;
-    `sentiment` and `topics` come from the classifier (None / empty when unknown).
-    `examples` are approved replies to similar posts, most similar first, and
-    `saved_reply` the brand's own reply for this kind of post (slots filled): both are
-    shown to the model so a draft follows the brand's wording and policies.
-    """
-
-    text: str
-    platform: str = "twitter"
-    author: str | None = None
-    thread: tuple[str, ...] = ()
-    sentiment: str | None = None
-    topics: tuple[str, ...] = field(default_factory=tuple)
-    examples: tuple[ReplyExample, ...] = ()
-    saved_reply: str | None = None
+#: a platform's reply limit up to this is stated in the prompt; a longer one (Reddit's
+#: 10,000) guides nothing, and the reply is asked to stay a short paragraph
+STATED_LIMIT_UP_TO = 1000
 
 
 def system_prompt(voice: BrandVoice, *, platform: str) -> str:
     """The system message: who the model speaks for and the rules it must keep."""
-    limit = "under 280 characters" if platform == "twitter" else "a short paragraph"
+    limit = _length_rule(platform)
     lines = [
         f"You write replies on behalf of {voice.name} to posts on {platform}.",
         f"Tone: {voice.tone}. Keep the reply {limit}.",
@@ -101,6 +52,16 @@ def system_prompt(voice: BrandVoice, *, platform: str) -> str:
     if voice.sign_off:
         lines.append(f"End with: {voice.sign_off}")
     return "\n".join(lines)
+
+
+def _length_rule(platform: str) -> str:
+    try:
+        chars = platform_connector(platform).reply_limit
+    except ConnectorError:
+        chars = None
+    if chars is not None and chars <= STATED_LIMIT_UP_TO:
+        return f"under {chars} characters"
+    return "a short paragraph"
 
 
 #: lines of the system message a draft may legitimately repeat (facts, links, sign-off)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.prompting import BrandVoice, DraftRequest
+from socialbot.domain import BrandVoice, DraftRequest
 
 POST_COLUMNS = ("customer_context", "complaint_text", "post", "text", "customer", "input", "prompt")
 REPLY_COLUMNS = ("brand_reply", "reply", "response", "output", "completion")

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.generator import BASE_NAME, ReplyGenerator, adapter_digest, converted_base, peft_compat
-from models.prompting import BrandVoice, DraftRequest
 from models.reply_card import write_card
 from models.reply_data import ReplyPair, load_pairs, split_pairs
 from models.rouge import mean_rouge_l
+from socialbot.domain import BrandVoice, DraftRequest
 
 if TYPE_CHECKING:
     import torch

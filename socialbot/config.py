@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from socialbot.domain import Topic
+from socialbot.domain import Topic, normalise_handle
 from socialbot.errors import ConfigError
 from socialbot.grounding.slots import slot_errors
 
@@ -68,6 +69,8 @@ def parse_day(value: Any) -> date:
 
 
 Day = Annotated[date, BeforeValidator(parse_day)]
+#: an account handle, "@Parcelly" or "parcelly", held as every comparison wants it
+Handle = Annotated[str, AfterValidator(normalise_handle)]
 
 
 class _Strict(BaseModel):
@@ -207,8 +210,9 @@ class ReplyPolicyConfig(_Strict):
 
     enabled: StrictBool = False
     platforms: list[str] = Field(default_factory=lambda: ["twitter", "reddit"])
-    #: the brand's own accounts (no @): mentions address the brand, their posts are never answered
-    handles: list[str] = Field(default_factory=list)
+    #: the brand's own accounts: mentions address the brand, their posts are never answered
+    #: (held bare and lower case, however written)
+    handles: list[Handle] = Field(default_factory=list)
     #: subreddits (no r/) whose posts all address the brand
     subreddits: list[str] = Field(default_factory=list)
     #: what makes an addressed post worth a reply: "complaint" and "question" (read by the
@@ -219,7 +223,7 @@ class ReplyPolicyConfig(_Strict):
     #: none; off by default, as real questions often match no topic ("are your mangoes
     #: organic?") and a moderator rejects chit-chat in one key
     question_needs_topic: StrictBool = False
-    block_authors: list[str] = Field(default_factory=list)
+    block_authors: list[Handle] = Field(default_factory=list)
     #: no second draft for the same author within this time
     author_cooldown: Duration = 6 * 3600.0
 
@@ -236,7 +240,7 @@ class ReplyPolicyConfig(_Strict):
 
 
 class VoiceConfig(_Strict):
-    """`[watch.voice]`: how drafted replies speak (mapped to models.prompting.BrandVoice)."""
+    """`[watch.voice]`: how drafted replies speak (mapped to socialbot.domain.BrandVoice)."""
 
     #: the name replies speak for; the watch's `brand` when empty
     name: str = ""

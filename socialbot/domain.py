@@ -21,6 +21,16 @@ SENTIMENTS: tuple[Sentiment, ...] = ("negative", "neutral", "positive")
 MAX_TEXT_CHARS = 40_000
 
 
+def bare_handle(handle: str) -> str:
+    """An account handle without its "@" ("@Amy_Reid" -> "Amy_Reid"), case kept for display."""
+    return handle.lstrip("@")
+
+
+def normalise_handle(handle: str) -> str:
+    """A handle as handles are compared (platforms ignore case): bare, lower case."""
+    return bare_handle(handle.strip()).lower()
+
+
 def utc(dt: datetime) -> datetime:
     """Return `dt` as an aware UTC datetime; naive values are taken as UTC."""
     if dt.tzinfo is None:
@@ -110,3 +120,67 @@ class Reply:
     platform: str
     in_reply_to: str  # platform id of the post being answered
     text: str
+
+
+#: Kinds of promise a brand may allow its drafts to make; guardrails flag the rest.
+PROMISE_KINDS: tuple[str, ...] = ("refund", "compensation", "discount")
+
+
+@dataclass(frozen=True, slots=True)
+class BrandVoice:
+    """How the brand speaks and what its drafts may say; built by the core from config.
+
+    `facts` are statements a draft may make (opening hours, known outages ...);
+    `allowed_links` are the pages a draft may link to, "prefix/*" for every page under
+    one (anything else is flagged);
+    `allowed_promises` lists the kinds from `PROMISE_KINDS` a draft may promise.
+    """
+
+    name: str
+    tone: str = "friendly, concise and helpful"
+    sign_off: str = ""
+    facts: tuple[str, ...] = ()
+    allowed_links: tuple[str, ...] = ()
+    allowed_promises: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("BrandVoice.name must not be empty")
+        unknown = sorted(set(self.allowed_promises) - set(PROMISE_KINDS))
+        if unknown:
+            raise ValueError(
+                f"BrandVoice.allowed_promises: unknown kind(s) {unknown}; "
+                f"expected some of {list(PROMISE_KINDS)}"
+            )
+
+    def may_promise(self, kind: str) -> bool:
+        return kind in self.allowed_promises
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyExample:
+    """A reply the brand approved, and the post it answered: wording a draft may follow."""
+
+    post: str
+    reply: str
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRequest:
+    """One post to draft a reply to, with what the pipeline knows about it.
+
+    `thread` holds earlier posts of the conversation, oldest first, when known;
+    `sentiment` and `topics` come from the classifier (None / empty when unknown).
+    `examples` are approved replies to similar posts, most similar first, and
+    `saved_reply` the brand's own reply for this kind of post (slots filled): both are
+    shown to the model so a draft follows the brand's wording and policies.
+    """
+
+    text: str
+    platform: str = "twitter"
+    author: str | None = None
+    thread: tuple[str, ...] = ()
+    sentiment: str | None = None
+    topics: tuple[str, ...] = field(default_factory=tuple)
+    examples: tuple[ReplyExample, ...] = ()
+    saved_reply: str | None = None

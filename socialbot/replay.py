@@ -11,10 +11,11 @@ from typing import BinaryIO
 
 from sqlalchemy import delete
 
-from connectors.replay import STDIN, ReplayConnector
+from connectors.replay import STDIN, ReplayConnector, resolve_stream_path
 from socialbot.clock import StreamClock
 from socialbot.config import Config
 from socialbot.daemon import drain
+from socialbot.errors import ConnectorError
 from socialbot.stages import build_stages
 from socialbot.stages.base import StageContext
 from socialbot.stages.ingest import IngestStage
@@ -45,6 +46,18 @@ def replay_source_name(path: str) -> str:
     return "replay:stdin" if path == STDIN else f"replay:{Path(path).resolve()}"
 
 
+def _check_readable(path: str) -> None:
+    """A replay reads one file once: a missing one is a mistake to report now, not a live
+    source to retry (which would leave it `backing_off` in status for good)."""
+    stream = resolve_stream_path(path)
+    if stream is None:
+        return
+    if stream.is_dir():
+        raise ConnectorError(f"{path}: is a folder; replay reads one JSONL file")
+    if not stream.is_file():
+        raise ConnectorError(f"{path}: no such file")
+
+
 def replay_file(
     config: Config,
     store: Store,
@@ -64,6 +77,7 @@ def replay_file(
     so time-based stages see the archive's own timeline, the same way every time.
     `exclude` names later stages not to run (e.g. drafting, for a backtest).
     """
+    _check_readable(path)
     stop = stop or threading.Event()
     name = replay_source_name(path)
     if watch is None and config.watch:

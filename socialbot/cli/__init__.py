@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from socialbot.cli.common import CliState
+from socialbot.cli.common import CliState, SocialbotCommands
 
 COMMAND_MODULES: tuple[str, ...] = (
     "socialbot.cli.core",
@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 app = typer.Typer(
     name="socialbot",
+    cls=SocialbotCommands,
     help="Watch what people say about a brand on X/Twitter and Reddit, and draft "
     "replies that a person approves before anything is posted.",
     no_args_is_help=True,
@@ -61,13 +62,5 @@ for _module in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    from socialbot.cli.common import EXIT_CONFIG, fail
-    from socialbot.errors import ConfigError, SocialbotError
-
-    try:
-        app()
-    except ConfigError as exc:
-        fail(str(exc), code=EXIT_CONFIG)
-    except SocialbotError as exc:
-        fail(str(exc))
+    """Console-script entry point; errors become one line and an exit code (SocialbotCommands)."""
+    app()

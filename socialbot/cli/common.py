@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from socialbot.config import Config, load_config
-from socialbot.errors import ConfigError, StoreError
+from socialbot.errors import EXIT_CONFIG, ConfigError, SocialbotError, StoreError
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) loads in the commands that use it
     from models.classifier import PostClassifier
@@ -22,10 +23,6 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) loads in the commands that use it
 
 console = Console(emoji=False)  # names like "ingest:x:" are data, not emoji codes
 err_console = Console(stderr=True, emoji=False)
-
-#: exit code for bad configuration (DESIGN.md)
-EXIT_CONFIG = 2
-
 
 @dataclass
 class CliState:
@@ -37,6 +34,19 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     # the message often quotes user input (paths, config values): print it as written
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+class SocialbotCommands(TyperGroup):
+    """The root command group: any `SocialbotError` a command lets through ends it as one
+    `error:` line and the error's documented exit code (socialbot.errors), never a
+    traceback, however deep the command it came from."""
+
+    # Any: the Context class is click's or, from typer 0.29, typer's own copy of click
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SocialbotError as exc:
+            fail(str(exc), code=exc.exit_code)
 
 
 def get_config(ctx: typer.Context) -> Config:

@@ -33,11 +33,17 @@ def run(
 ) -> None:
     """Run the daemon: every stage of the flow as a scheduled job (Ctrl-C stops cleanly)."""
     from socialbot.daemon import install_stop_signals, run_scheduled, run_until_drained
+    from socialbot.model_paths import check_classifier_path, check_drafting_paths
     from socialbot.stages import StageContext, build_stages, stage_kinds
 
     setup_logging(verbosity(ctx))
     config = get_config(ctx)
     kinds = _parse_only(only, stage_kinds())
+    # a wrong model path refuses here, naming the key, not at every batch of a job
+    if kinds is None or "classify" in kinds:
+        check_classifier_path(config)
+    if kinds is None or "draft" in kinds:
+        check_drafting_paths(config)
     store = get_store(ctx, config)
     stop = threading.Event()
     try:

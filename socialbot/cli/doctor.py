@@ -28,8 +28,9 @@ def doctor(
 ) -> None:
     """Check the credentials each source needs (never shown); try sources and channels for real."""
     from connectors.base import ConnectorError, connector_class
-    from connectors.credentials import PLATFORM_NAMES, Purpose, diagnose
+    from connectors.credentials import Purpose, diagnose
     from socialbot.config import Config, load_config
+    from socialbot.domain import PLATFORMS
     from socialbot.errors import ConfigError
 
     state: CliState = ctx.find_root().obj or CliState()
@@ -41,7 +42,7 @@ def doctor(
     except ConfigError as exc:
         err_console.print(f"[red]✗[/] config: {exc}", highlight=False, soft_wrap=True)
         problems += 1
-        needs = dict.fromkeys(PLATFORM_NAMES, "read")
+        needs = dict.fromkeys(PLATFORMS, "read")
     else:
         purpose: Purpose = "read" if config.posting.dry_run else "post"
         for source in config.source:
@@ -53,7 +54,7 @@ def doctor(
                 console.print(f"[red]✗[/] source {source.name!r}: {exc}", highlight=False,
                               soft_wrap=True)
                 problems += 1
-            if source.kind in PLATFORM_NAMES:
+            if source.kind in PLATFORMS:
                 needs[source.kind] = purpose
         if not needs:
             console.print("No X/Twitter or Reddit source is configured; nothing to check.")

@@ -201,11 +201,14 @@ def classify_cmd(
     0.92 on held-out complaints.tsv. How: models/sentiment-minilm/MODEL_CARD.md."""
     from socialbot.cli.common import fail, get_config, open_configured_classifier
     from socialbot.errors import ConfigError
+    from socialbot.model_paths import check_classifier_path
 
+    config = get_config(ctx)
+    if model is None:  # before stdin is read: a bad setting wastes no typing
+        check_classifier_path(config)
     lines = texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not lines:
         fail("no texts: pass them as arguments or one per line on stdin")
-    config = get_config(ctx)
     try:
         topics = config.get_watch(watch).topics
     except ConfigError as exc:

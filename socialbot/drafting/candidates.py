@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, and_, func, select, tuple_
+from sqlalchemy import Connection, Row, and_, select, tuple_
 
 from socialbot.drafting.policy import Candidate
+from socialbot.store.brand_replies import brand_replies
 from socialbot.store.drafts import DRAFT_DECISIONS
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import PREDICTIONS
@@ -113,16 +114,8 @@ def _brand_replied(
     conn: Connection, keys: set[tuple[str, str]], handles: set[str]
 ) -> dict[tuple[str, str], set[str]]:
     """(platform, post id) -> brand handles that replied to it."""
-    if not keys or not handles:
-        return {}
-    rows = conn.execute(
-        select(POSTS.c.platform, POSTS.c.in_reply_to, POSTS.c.author).where(
-            tuple_(POSTS.c.platform, POSTS.c.in_reply_to).in_(list(keys)),
-            func.lower(POSTS.c.author).in_(sorted(handles)),
-        )
-    ).all()
     out: dict[tuple[str, str], set[str]] = {}
-    for r in rows:
+    for r in brand_replies(conn, keys, handles):
         out.setdefault((r.platform, r.in_reply_to), set()).add(r.author.lower())
     return out
 

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from models.prompting import BrandVoice, DraftRequest
+from socialbot.domain import BrandVoice, DraftRequest
 from socialbot.drafting.guardrails import Flag, check, sanitise, sign
-from socialbot.errors import SocialbotError
+from socialbot.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
 
-class GeneratorUnavailable(SocialbotError):
+class GeneratorUnavailable(ModelError):
     """The generator cannot draft now: its server is down, refusing, or rate limiting.
 
     Nothing is lost: the draft stage hands the posts back to wait for a later batch.

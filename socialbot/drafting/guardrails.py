@@ -12,9 +12,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from models.prompting import PROMPT_MARKERS, BrandVoice, system_rules
+from connectors.base import Connector, ConnectorError, platform_connector
+from models.prompting import PROMPT_MARKERS, system_rules
+from socialbot.domain import PLATFORMS, BrandVoice
 from socialbot.drafting.wordlists import (
     ASKING,
     BOILERPLATE,
@@ -26,10 +28,6 @@ from socialbot.drafting.wordlists import (
     PROFANITY,
     PROMISE_WORDS,
 )
-
-#: Characters a reply may have, per platform; unknown platforms get the strictest.
-PLATFORM_LIMITS: dict[str, int] = {"twitter": 280, "reddit": 10_000}
-STRICTEST_LIMIT = min(PLATFORM_LIMITS.values())
 
 #: fewer words than this (sign-off aside) say nothing: "Aisha", "Thanks!"
 MIN_WORDS = 3
@@ -100,8 +98,30 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _WORD = re.compile(r"[\w']+")
 
 
+@cache
+def _platform_rules(platform: str) -> type[Connector]:
+    """The connector whose limit and counting a reply on `platform` must keep: the
+    platform's own, or for an unknown platform the strictest one."""
+    try:
+        known = platform_connector(platform)
+    except ConnectorError:
+        known = None
+    if known is not None and known.reply_limit is not None:
+        return known
+    return min((platform_connector(p) for p in PLATFORMS),
+               key=lambda cls: cls.reply_limit or float("inf"))
+
+
 def platform_limit(platform: str) -> int:
-    return PLATFORM_LIMITS.get(platform, STRICTEST_LIMIT)
+    """The longest reply `platform` takes, as `reply_length` counts it."""
+    limit = _platform_rules(platform).reply_limit
+    assert limit is not None  # _platform_rules only returns a platform with a limit
+    return limit
+
+
+def reply_length(text: str, *, platform: str) -> int:
+    """`text`'s length as `platform` counts it (X: a URL is 23, CJK and emoji are 2)."""
+    return _platform_rules(platform).reply_length(text)
 
 
 def check(
@@ -124,9 +144,9 @@ def check(
     words = _WORD.findall(text.replace(voice.sign_off, " ") if voice.sign_off else text)
     if len(words) < MIN_WORDS:
         flags.append(Flag(EMPTY, f"the draft says nothing ({len(words)} word(s))"))
-    limit = platform_limit(platform)
-    if len(text) > limit:
-        flags.append(Flag(TOO_LONG, f"{len(text)} characters; {platform} allows {limit}"))
+    limit, length = platform_limit(platform), reply_length(text, platform=platform)
+    if length > limit:
+        flags.append(Flag(TOO_LONG, f"{length} characters; {platform} allows {limit}"))
     flags += _link_flags(text, voice.allowed_links)
     flags += _pii_flags(text, post_text)
     flags += _code_flags(text, post_text)
@@ -164,12 +184,13 @@ def sanitise(draft_text: str, *, platform: str) -> str:
     text = re.sub(r"\n{3,}", "\n\n", text)
     text = re.sub(r"[ \t]{2,}", " ", text)
     limit = platform_limit(platform)
-    if len(text) <= limit:
+    if reply_length(text, platform=platform) <= limit:
         return text
     kept = ""
     for sentence in _SENTENCE_END.split(text):
         candidate = f"{kept} {sentence}" if kept else sentence
-        if len(candidate) > limit or not re.search(r"[.!?…]$", sentence):
+        if (reply_length(candidate, platform=platform) > limit
+                or not re.search(r"[.!?…]$", sentence)):
             break
         kept = candidate
     return kept or text

@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 from connectors.base import ConnectorError, RateLimited, TransientError
 from connectors.http import guard_secrets, redact
 from connectors.retry import RetryPolicy, call_with_retries
-from models.prompting import BrandVoice, DraftRequest, chat_messages
+from models.prompting import chat_messages
 from socialbot.config import DraftingConfig
+from socialbot.domain import BrandVoice, DraftRequest
 from socialbot.drafting.drafter import GeneratorUnavailable
 
 logger = logging.getLogger(__name__)

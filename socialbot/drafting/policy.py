@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models.prompting import BrandVoice
 from socialbot.config import ReplyPolicyConfig, WatchConfig
+from socialbot.domain import BrandVoice
 from socialbot.drafting.spam import abuse_reason, spam_reason
 
 #: Openings of a question whose author left out the question mark: a wh-word, or an
@@ -71,7 +71,7 @@ def _skip(reason: str, detail: str) -> Decision:
 
 
 def _handles(policy: ReplyPolicyConfig) -> set[str]:
-    return {h.lower().lstrip("@") for h in policy.handles}
+    return set(policy.handles)  # normalised by the config
 
 
 def is_question(text: str) -> bool:
@@ -121,7 +121,7 @@ def decide(candidate: Candidate, policy: ReplyPolicyConfig) -> Decision:
         return _skip("own_post", f"posted by the brand's own account @{candidate.author}")
     if candidate.text.lstrip().startswith("RT @"):
         return _skip("retweet", "a retweet; the original post is the one to answer")
-    if author and author in {a.lower().lstrip("@") for a in policy.block_authors}:
+    if author and author in policy.block_authors:
         return _skip("blocked", f"@{candidate.author} is on the block list")
     how = addressed_how(candidate, policy)
     if how is None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select
 
-from models.prompting import BrandVoice, DraftRequest, ReplyExample
+from socialbot.domain import BrandVoice, DraftRequest, ReplyExample
 from socialbot.drafting.drafter import DraftResult
 from socialbot.drafting.guardrails import check, sign
 from socialbot.drafting.policy import is_question

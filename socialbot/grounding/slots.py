@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from socialbot.domain import bare_handle
+
 SLOTS: tuple[str, ...] = ("handle", "first_name", "brand")
 
 _SLOT = re.compile(r"\{([^{}|]*)(?:\|([^{}]*))?\}")
@@ -36,7 +38,7 @@ def slot_errors(template: str) -> list[str]:
 
 def first_name(handle: str | None) -> str | None:
     """The first name a handle like "amy_reid" starts with, or None when it does not."""
-    match = _NAMED_HANDLE.match((handle or "").lstrip("@"))
+    match = _NAMED_HANDLE.match(bare_handle(handle or ""))
     return match.group(1).capitalize() if match else None
 
 
@@ -60,5 +62,5 @@ def fill(template: str, values: Mapping[str, str | None]) -> str | None:
 
 def post_values(author: str | None, brand: str) -> dict[str, str | None]:
     """Slot values for a post by `author`, answered on behalf of `brand`."""
-    handle = (author or "").lstrip("@") or None
+    handle = bare_handle(author or "") or None
     return {"handle": handle, "first_name": first_name(handle), "brand": brand}

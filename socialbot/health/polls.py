@@ -24,6 +24,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select, update
 
 from connectors.base import ConnectorError, CredentialsMissing, SourceStopped
+from socialbot.backoff import Backoff
 from socialbot.config import HealthConfig
 from socialbot.health.alerts import (
     AlertSink,
@@ -43,6 +44,9 @@ ProblemKind = Literal["credentials", "refused", "transient", "unexpected"]
 
 #: longest back-off before the circuit opens; the daemon never gives up
 MAX_BACKOFF = timedelta(minutes=15)
+#: 2 s after the first failure, doubling to MAX_BACKOFF; the jitter keeps many
+#: workers from retrying in step
+POLL_BACKOFF = Backoff(base=2.0, cap=MAX_BACKOFF.total_seconds(), jitter=0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +124,7 @@ class PollWatchdog:
         elif problem.kind == "refused":
             state, retry_at = "stopped", now + probe
         else:
-            backoff = min(MAX_BACKOFF.total_seconds(), 2.0 ** min(failures, 20))
-            # jitter, so many workers do not retry in step
-            wait = timedelta(seconds=backoff * self.rng.uniform(0.5, 1.0))
+            wait = timedelta(seconds=POLL_BACKOFF.delay(failures - 1, self.rng))
             if failures >= self.settings.failing_after:
                 wait = max(wait, probe)  # the circuit is open: a slow probe, never a hot loop
             state, retry_at = "backing_off", now + wait

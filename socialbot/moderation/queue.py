@@ -21,13 +21,14 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select
 
-from models.prompting import BrandVoice
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
+from socialbot.domain import BrandVoice, normalise_handle
 from socialbot.drafting.candidates import thread_of, topics_of
 from socialbot.drafting.drafter import DraftResult
 from socialbot.drafting.guardrails import TOO_LONG, Flag, check, flags_json
 from socialbot.drafting.priority import ranked, stream_now
+from socialbot.errors import QueueError
 from socialbot.grounding.grounder import SAVED_REPLY_VERSION, example_summary
 from socialbot.grounding.saved import (
     SavedReply,
@@ -37,16 +38,13 @@ from socialbot.grounding.saved import (
     saved_reply_names,
 )
 from socialbot.store import Store, lifecycle
+from socialbot.store.brand_replies import brand_replies
 from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS
 from socialbot.store.ingest import POSTS
 from socialbot.store.lifecycle import DraftStatus
 from socialbot.store.predictions import PREDICTIONS
 
 logger = logging.getLogger(__name__)
-
-
-class QueueError(Exception):
-    """A moderation action could not be done; the message says why, for the moderator."""
 
 
 class ClaimLost(QueueError):
@@ -412,15 +410,8 @@ class ModerationQueue:
     def _brand_replies(
         self, conn: Connection, watch: str | None, platform: str, post_id: str
     ) -> tuple[ThreadPost, ...]:
-        handles = sorted(h.lower().lstrip("@") for h in self.handles.get(watch or "", ()))
-        if not handles:
-            return ()
-        rows = conn.execute(
-            select(POSTS.c.author, POSTS.c.text, POSTS.c.created_at).where(
-                POSTS.c.platform == platform, POSTS.c.in_reply_to == post_id,
-                func.lower(POSTS.c.author).in_(handles),
-            ).order_by(POSTS.c.created_at)
-        ).all()
+        handles = {normalise_handle(h) for h in self.handles.get(watch or "", ())}
+        rows = brand_replies(conn, [(platform, post_id)], handles)
         return tuple(ThreadPost(r.author, r.text, r.created_at) for r in rows)
 
     def _load(self, conn: Connection, draft_id: int) -> QueueItem:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from models.prompting import DraftRequest
 from socialbot.config import Config
+from socialbot.domain import DraftRequest
 from socialbot.drafting.drafter import DraftGenerator, DraftResult, draft_replies
 from socialbot.drafting.policy import brand_voice
 from socialbot.moderation.queue import QueueItem

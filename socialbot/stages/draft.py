@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select, update
 
-from models.prompting import BrandVoice, DraftRequest
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
+from socialbot.domain import BrandVoice, DraftRequest
 from socialbot.drafting.candidates import last_drafted, thread_of, topics_of, undecided_posts
 from socialbot.drafting.drafter import (
     DraftGenerator,
@@ -96,7 +96,7 @@ class DraftStage(Stage):
     def decide_batch(self, limit: int = DECIDE_BATCH) -> int:
         """Record the policy's decision for up to `limit` undecided posts."""
         handles = {
-            name: {h.lower().lstrip("@") for h in w.reply.handles}
+            name: set(w.reply.handles)
             for name, w in self.watches.items()
         }
         with self.store.transaction() as conn:

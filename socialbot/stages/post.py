@@ -29,6 +29,7 @@ from socialbot.domain import Reply
 from socialbot.metering.billing import has_url
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store, lifecycle
+from socialbot.store.brand_replies import brand_replies
 from socialbot.store.drafts import DRAFTS
 from socialbot.store.ingest import POSTS
 from socialbot.store.lifecycle import DraftRef, DraftStatus
@@ -121,18 +122,11 @@ class PostStage(Stage):
     def _answered_by_brand(self, draft: Outgoing) -> str | None:
         """`@handle id` of a stored reply by one of the watch's own accounts, if any."""
         watch = next((w for w in self.config.watch if w.name == draft.watch), None)
-        handles = sorted({h.lower().lstrip("@") for h in watch.reply.handles}) if watch else []
-        if not handles:
+        if watch is None or not watch.reply.handles:
             return None
         with self.store.engine.connect() as conn:
-            row = conn.execute(
-                select(POSTS.c.author, POSTS.c.post_id).where(
-                    POSTS.c.platform == draft.platform,
-                    POSTS.c.in_reply_to == draft.post_id,
-                    func.lower(POSTS.c.author).in_(handles),
-                ).limit(1)
-            ).first()
-        return f"@{row.author} {row.post_id}" if row else None
+            rows = brand_replies(conn, [(draft.platform, draft.post_id)], watch.reply.handles)
+        return f"@{rows[0].author} {rows[0].post_id}" if rows else None
 
     def _read(self, status: DraftStatus, *, stale_before: datetime | None = None
               ) -> list[Outgoing]:

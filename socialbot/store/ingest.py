@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, select, update
 
 from socialbot.config import IngestConfig
 from socialbot.domain import Page, Post, Rejected
-from socialbot.errors import SocialbotError
+from socialbot.errors import StoreError
 from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.store.tables import PostRow, QuarantineRow, SourceRow
 from socialbot.store.types import utcnow
@@ -31,7 +31,7 @@ QUARANTINE: Table = QuarantineRow.__table__  # type: ignore[attr-defined]
 SOURCES: Table = SourceRow.__table__  # type: ignore[attr-defined]
 
 
-class LeaseLost(SocialbotError):
+class LeaseLost(StoreError):
     """The worker's lease on the source lapsed or was taken over before its page was written."""
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from socialbot.domain import normalise_handle
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import POST_TOPICS, PREDICTIONS
 
@@ -270,7 +271,7 @@ def window_posts(
     if negative_only:
         query = query.where(PREDICTIONS.c.sentiment == "negative")
     if exclude_authors:
-        lowered = [a.lower().lstrip("@") for a in exclude_authors]
+        lowered = [normalise_handle(a) for a in exclude_authors]
         query = query.where(func.lower(func.coalesce(POSTS.c.author, "")).not_in(lowered))
     return list(conn.execute(query))
 

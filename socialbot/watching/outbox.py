@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
+from socialbot.backoff import Backoff
 from socialbot.config import AlertsConfig
 from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.watching.tables import ALERTS, OUTBOX
@@ -137,7 +138,7 @@ def mark_failed(
     expires_at = conn.execute(
         select(OUTBOX.c.expires_at).where(OUTBOX.c.id == delivery.id)
     ).scalar_one()
-    delay = min(settings.max_backoff, settings.backoff * 2 ** (delivery.attempts - 1))
+    delay = Backoff(settings.backoff, settings.max_backoff).delay(delivery.attempts - 1)
     retry_at = now + timedelta(seconds=delay)
     status = "expired" if retry_at > expires_at else "pending"
     conn.execute(

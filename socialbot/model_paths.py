@@ -1,0 +1,62 @@
+"""Start-up checks of the model and adapter paths config.toml names, before any work.
+
+A wrong `[classifier] model` or `[drafting] model` would otherwise fail only when the
+first batch loads it, as a job error repeated every interval. These checks look at the
+files only (no torch import), so `run`, `classify` and `queue` can refuse at once with
+one ConfigError naming the key (exit code 2).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+from socialbot.config import Config
+from socialbot.errors import ConfigError
+
+#: `[drafting] adapter` values that name no folder
+_NAMED_ADAPTERS = frozenset({"default", "none"})
+
+
+def check_classifier_path(config: Config) -> None:
+    """`[classifier] model`, when set, must be a socialbot classifier or an HF model folder."""
+    settings = config.classifier
+    if not settings.enabled or not settings.model:
+        return
+    folder = config.resolve_path(settings.model)
+    if not folder.is_dir():
+        _refuse(config, "[classifier] model", folder, "no such folder")
+    if not (folder / "classifier.json").is_file() and not (folder / "config.json").is_file():
+        _refuse(config, "[classifier] model", folder,
+                "neither a socialbot classifier nor a Hugging Face model folder")
+
+
+def check_drafting_paths(config: Config) -> None:
+    """`[drafting] model` (a .gguf file or an HF model folder) and `[drafting] adapter`
+    (a LoRA folder) must exist and hold what the local generator loads. A server backend
+    names a model the server serves, which only the server can check."""
+    settings = config.drafting
+    if settings.backend != "local":
+        return
+    if settings.model:
+        source = config.resolve_path(settings.model)
+        if source.suffix == ".gguf":
+            if not source.is_file():
+                _refuse(config, "[drafting] model", source, "no such .gguf file")
+        elif not source.is_dir():
+            _refuse(config, "[drafting] model", source, "no such folder or .gguf file")
+        elif not (source / "config.json").is_file():
+            _refuse(config, "[drafting] model", source,
+                    "not a Hugging Face model folder (no config.json)")
+    if settings.adapter not in _NAMED_ADAPTERS:
+        adapter = config.resolve_path(settings.adapter)
+        if not adapter.is_dir():
+            _refuse(config, "[drafting] adapter", adapter, "no such folder")
+        if not (adapter / "adapter_config.json").is_file():
+            _refuse(config, "[drafting] adapter", adapter,
+                    "holds no LoRA adapter (no adapter_config.json)")
+
+
+def _refuse(config: Config, key: str, path: Path, problem: str) -> NoReturn:
+    where = config.path or "config"
+    raise ConfigError(f"{where}: {key}: {path}: {problem}")
