@@ -385,15 +385,24 @@ def build_draft_stages(ctx: StageContext) -> list[Stage]:
     if not any(w.reply.enabled for w in ctx.config.watch):
         return []
     from socialbot.drafting.loading import load_generator
-    from socialbot.stages.classify import load_configured_classifier
 
     config = ctx.config
-    # the classifier that read the posts reads the drafts' topics (off-topic check)
-    scorer = ((lambda: load_configured_classifier(config.classifier, config))
-              if config.classifier.enabled else None)
+    scorer = (lambda: load_topic_scorer(config)) if config.classifier.enabled else None
     return [
         DraftStage(
             ctx.store, config, generator_factory=lambda: load_generator(config),
             topic_scorer_factory=scorer, stop=ctx.stop,
         )
     ]
+
+
+def load_topic_scorer(config: Config) -> TopicScorer:
+    """The configured classifier, which read the posts' topics, to read the drafts' (the
+    off-topic check); imports torch only when called."""
+    from models.classifier import PostClassifier
+    from socialbot.stages.classify import load_configured_classifier
+
+    classifier = load_configured_classifier(config.classifier, config)
+    if not isinstance(classifier, PostClassifier):
+        raise TypeError(f"{type(classifier).__name__} cannot score topics")
+    return classifier
