@@ -2,11 +2,18 @@
 
 Rebuilds the held-out split `socialbot train replies` used (same data, seed and size),
 drafts greedily with the given adapter (or none) at a chosen token budget, and prints the
-figures with a count per guardrail flag code. With `--from-metrics` it re-checks the
-drafts stored in the adapter's metrics.json instead of generating (seconds, not minutes).
+figures with a count per guardrail flag code, the share of drafts the checks of issue 13
+flag (refuses, off_topic, unstated_policy; `new checks flag`) and seconds per draft. The
+first line reads the brand's real replies to the same posts as drafts: their `new
+checks flag` is those checks' false-flag rate; the second, how many of the hand-written
+bad drafts they catch (bench/draft_checks.py has both on larger halves). The off-topic
+check reads topics with the configured classifier against
+bench/topics/complaint_domains.toml (`--no-topic-check` skips loading it). With
+`--from-metrics` it re-checks the drafts stored in the adapter's metrics.json instead of
+generating (seconds, not minutes).
 
     .venv/bin/python bench/reply_heldout.py [--adapter models/reply-smollm2 | --no-adapter]
-        [--max-new-tokens 120] [--from-metrics]
+        [--max-new-tokens 120] [--from-metrics] [--no-topic-check]
 """
 
 from __future__ import annotations
@@ -14,11 +21,29 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import time
 from pathlib import Path
 
 from models.reply_data import ReplyPair, load_pairs, split_pairs
 from models.rouge import mean_rouge_l
+from socialbot.cli.topics_cmd import read_topics
+from socialbot.config import load_config
+from socialbot.domain import Topic
+from socialbot.drafting.check_rates import (
+    NEW_CHECKS,
+    as_draft,
+    catch_rates,
+    content_codes,
+    load_bad_drafts,
+    off_topic_codes,
+)
 from socialbot.drafting.guardrails import check, sanitise, sign
+from socialbot.drafting.policy import brand_voice
+from socialbot.drafting.topic_match import TopicScorer
+
+REPO = Path(__file__).resolve().parents[1]
+DOMAIN_TOPICS = REPO / "bench" / "topics" / "complaint_domains.toml"
+BAD_DRAFTS = REPO / "tests" / "drafting" / "data" / "bad_drafts.jsonl"
 
 
 def flags_for(draft: str, pair: ReplyPair) -> list[str]:
@@ -29,18 +54,69 @@ def flags_for(draft: str, pair: ReplyPair) -> list[str]:
     return [f.code for f in flags]
 
 
-def report(name: str, pairs: list[ReplyPair], drafts: list[str]) -> None:
+class TopicReader:
+    """The classifier reading posts' topics and scoring drafts, as the draft stage does."""
+
+    def __init__(self, scorer: TopicScorer, topics: list[Topic]) -> None:
+        self.scorer = scorer
+        self.topics = topics
+
+    def codes(self, posts: list[str], drafts: list[str],
+              topics: list[Topic] | None = None) -> list[set[str]]:
+        topics = topics or self.topics
+        read = self.scorer.predict_batch(posts, topics)  # type: ignore[attr-defined]
+        post_topics = [[t.name for t in p.topics or []] for p in read]
+        return off_topic_codes(self.scorer.topic_scores(drafts, topics), post_topics)
+
+
+def new_check_codes(pairs: list[ReplyPair], drafts: list[str],
+                    topics: TopicReader | None) -> list[set[str]]:
+    """Each draft's codes from the checks of issue 13 (after the drafter's repairs)."""
+    texts = [as_draft(d, p.voice()) for p, d in zip(pairs, drafts, strict=True)]
+    codes = [content_codes(t, post=p.post, voice=p.voice())
+             for p, t in zip(pairs, texts, strict=True)]
+    if topics is not None:
+        for c, more in zip(codes, topics.codes([p.post for p in pairs], texts), strict=True):
+            c |= more
+    return codes
+
+
+def report(name: str, pairs: list[ReplyPair], drafts: list[str], *,
+           topics: TopicReader | None = None, seconds: float | None = None) -> None:
     codes: collections.Counter[str] = collections.Counter()
     passed = 0
     for pair, draft in zip(pairs, drafts, strict=True):
         found = flags_for(draft, pair)
         passed += not found
         codes.update(found)
+    new = new_check_codes(pairs, drafts, topics)
+    flagged = sum(bool(c) for c in new)
+    per_check = ", ".join(f"{check} {sum(check in c for c in new)}" for check in NEW_CHECKS
+                          if topics is not None or check != "off_topic")
+    speed = f", {seconds / len(drafts):.2f} s/draft" if seconds is not None else ""
     print(
         f"{name}: ROUGE-L {mean_rouge_l(drafts, [p.reply for p in pairs]):.4f}, "
         f"guardrail pass {passed}/{len(pairs)} ({passed / len(pairs):.1%}), "
-        f"mean length {sum(map(len, drafts)) / len(drafts):.0f} chars, flags {dict(codes)}"
+        f"new checks flag {flagged}/{len(pairs)} ({flagged / len(pairs):.1%}: {per_check}), "
+        f"mean length {sum(map(len, drafts)) / len(drafts):.0f} chars{speed}, "
+        f"flags {dict(codes)}"
     )
+
+
+def report_bad_drafts(topics: TopicReader | None) -> None:
+    """How many hand-written bad drafts the checks catch, with the demo's voice and topics."""
+    bad = load_bad_drafts(BAD_DRAFTS)
+    watch = load_config(REPO / "config.toml").watch[0]
+    voice = brand_voice(watch)
+    texts = [as_draft(b.draft, voice) for b in bad]
+    codes = [content_codes(t, post=b.post, voice=voice, known=[s.text for s in watch.saved_reply])
+             for b, t in zip(bad, texts, strict=True)]
+    if topics is not None:
+        more = topics.codes([b.post for b in bad], texts, watch.topics)
+        codes = [c | m for c, m in zip(codes, more, strict=True)]
+    caught = catch_rates(bad, codes)
+    print("bad drafts (tests/drafting/data/bad_drafts.jsonl) caught: "
+          + ", ".join(f"{check} {rate}" for check, rate in caught.items()))
 
 
 def main() -> None:
@@ -53,28 +129,43 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=60)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--from-metrics", action="store_true", help="re-check stored drafts")
+    parser.add_argument("--no-topic-check", action="store_true",
+                        help="leave out the off-topic check (no classifier is loaded)")
     opts = parser.parse_args()
 
     _, held_out = split_pairs(load_pairs(opts.data), held_out=opts.held_out, seed=opts.seed)
+    topics = None
+    if not opts.no_topic_check:
+        from socialbot.stages.classify import load_configured_classifier
+
+        config = load_config(REPO / "config.toml")
+        topics = TopicReader(load_configured_classifier(config.classifier, config),  # type: ignore[arg-type]
+                             read_topics(DOMAIN_TOPICS))
+    report("real brand replies", held_out, [p.reply for p in held_out], topics=topics)
+    report_bad_drafts(topics)
     if opts.from_metrics:
         metrics = json.loads((opts.adapter / "metrics.json").read_text())
         by_post = {p.post: p for p in held_out}
         for side in ("before", "after"):
             examples = metrics[side]["examples"]
-            report(side, [by_post[e["post"]] for e in examples], [e["draft"] for e in examples])
+            report(side, [by_post[e["post"]] for e in examples], [e["draft"] for e in examples],
+                   topics=topics)
         return
 
     from models.generator import ReplyGenerator
 
     adapter = None if opts.no_adapter else opts.adapter
     generator = ReplyGenerator.load(adapter=adapter, threads=opts.threads)
+    started = time.perf_counter()
     drafts = generator.generate(
         [p.request() for p in held_out],
         voice=[p.voice() for p in held_out],
         temperature=0,
         max_new_tokens=opts.max_new_tokens,
     )
-    report(f"{generator.version} @ {opts.max_new_tokens} tokens", held_out, drafts)
+    seconds = time.perf_counter() - started
+    report(f"{generator.version} @ {opts.max_new_tokens} tokens", held_out, drafts,
+           topics=topics, seconds=seconds)
 
 
 if __name__ == "__main__":

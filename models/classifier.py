@@ -188,6 +188,17 @@ class PostClassifier:
         """Normalised topic-space embeddings of `texts`, in input order."""
         return self._run(texts, batch_size=batch_size, mode="embed")[1]
 
+    def topic_scores(
+        self, texts: list[str], topics: Sequence[Topic], *, batch_size: int = 64
+    ) -> list[dict[str, float]]:
+        """Each text's score for every topic, as `predict` ranks topics, from one
+        embedding pass (no sentiment): what a drafted reply is about."""
+        index = self.topic_index(topics)
+        if not texts or not index.names:
+            return [{} for _ in texts]
+        rows = index.similarities(self.embed(texts, batch_size=batch_size)).tolist()
+        return [dict(zip(index.names, row, strict=True)) for row in rows]
+
     def topic_index(self, topics: Sequence[Topic]) -> TopicIndex:
         """Embedded `topics`, cached because watches rarely change."""
         key = tuple(topics)

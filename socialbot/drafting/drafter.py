@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from socialbot.domain import BrandVoice, DraftRequest
+from socialbot.drafting.claims import policy_flags
 from socialbot.drafting.guardrails import Flag, check, sanitise, sign
+from socialbot.drafting.refusal import refusal_flags
 from socialbot.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,14 @@ class DraftGenerator(Protocol):
     ) -> list[str]: ...
 
 
+class RoundCheck(Protocol):
+    """A check run on a whole round of drafts at once (one model pass for all of them):
+    `socialbot.drafting.topic_match.TopicMatch` is one."""
+
+    def check(self, requests: Sequence[DraftRequest], drafts: Sequence[str]) -> list[list[Flag]]:
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class DraftResult:
     """The draft kept for one request: passing, or the least-flagged attempt with its flags.
@@ -81,6 +91,8 @@ def draft_replies(
     seed: int = 0,
     max_new_tokens: int = 80,
     recent: Sequence[str] = (),
+    known: Sequence[str] = (),
+    round_check: RoundCheck | None = None,
 ) -> list[DraftResult]:
     """One `DraftResult` per request, in order.
 
@@ -88,7 +100,9 @@ def draft_replies(
     attempt k uses seed `seed + k - 1`, so a retry samples a different text and a rerun
     with the same seed gives the same drafts. A draft is sanitised (`guardrails.sanitise`)
     and signed with the voice's sign-off (`guardrails.sign`), then checked; it passes
-    when `check` raises no flag. `recent` drafts, and drafts
+    when no check raises a flag: the guardrails, the refusal check, the unstated-policy
+    check (policies in `known` texts, the brand's saved replies, and in the request's own
+    saved reply and examples are the brand's) and `round_check`. `recent` drafts, and drafts
     accepted earlier in this call, count as duplicates, so a batch of similar posts does
     not get one canned answer. After `max_attempts` the attempt with the fewest flags is
     kept (the latest on ties) and returned with its flags.
@@ -114,9 +128,12 @@ def draft_replies(
                 f"generator returned {len(texts)} drafts for {len(pending)} requests"
             )
         still_failing = []
-        for index, raw in zip(pending, texts, strict=True):
+        signed = [sign(sanitise(raw, platform=requests[i].platform), voice)
+                  for i, raw in zip(pending, texts, strict=True)]
+        round_flags = (round_check.check([requests[i] for i in pending], signed)
+                       if round_check is not None else [[] for _ in pending])
+        for index, raw, text, more in zip(pending, texts, signed, round_flags, strict=True):
             request = requests[index]
-            text = sign(sanitise(raw, platform=request.platform), voice)
             flags = check(
                 text,
                 post_text=request.text,
@@ -124,6 +141,10 @@ def draft_replies(
                 voice=voice,
                 recent=accepted,
             )
+            flags += refusal_flags(text)
+            flags += policy_flags(text, post_text=request.text, voice=voice,
+                                  known=[*known, *_grounds(request)])
+            flags += more
             result = DraftResult(
                 request=request,
                 text=text,
@@ -158,3 +179,9 @@ def draft_replies(
             ", ".join(flag.code for flag in kept.flags),
         )
     return [results[i] for i in range(len(requests))]
+
+
+def _grounds(request: DraftRequest) -> list[str]:
+    """What the brand wrote that the model was shown: its policies are the brand's."""
+    shown = [e.reply for e in request.examples]
+    return [request.saved_reply, *shown] if request.saved_reply else shown

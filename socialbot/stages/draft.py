@@ -30,8 +30,9 @@ from socialbot.drafting.drafter import (
 from socialbot.drafting.guardrails import flags_json
 from socialbot.drafting.policy import brand_voice, decide
 from socialbot.drafting.priority import rank_backlog, skip_too_old, stream_now
+from socialbot.drafting.topic_match import TopicMatch, TopicScorer
 from socialbot.grounding.grounder import Grounder, Grounding
-from socialbot.grounding.saved import seed
+from socialbot.grounding.saved import saved_replies, seed
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store, lifecycle
 from socialbot.store.dialect import insert_ignoring_conflicts
@@ -65,6 +66,7 @@ class DraftStage(Stage):
         config: Config,
         *,
         generator_factory: Callable[[], DraftGenerator],
+        topic_scorer_factory: Callable[[], TopicScorer] | None = None,
         wall_clock: Clock | None = None,
         stop: threading.Event | None = None,
     ) -> None:
@@ -73,6 +75,9 @@ class DraftStage(Stage):
         self.watches = {w.name: w for w in config.watch if w.reply.enabled}
         self._factory = generator_factory
         self._generator: DraftGenerator | None = None
+        #: scores drafts against the watch's topics (the off-topic check); None: no check
+        self._scorer_factory = topic_scorer_factory
+        self._scorer: TopicScorer | None = None
         self.wall = wall_clock or WallClock()
         self.stop = stop or threading.Event()
         #: a drafting server asked to be left alone until then (429 with a long Retry-After)
@@ -86,6 +91,17 @@ class DraftStage(Stage):
             self._generator = self._factory()
             logger.info("reply generator %s loaded", self._generator.version)
         return self._generator
+
+    def topic_match(self, watch: str) -> TopicMatch | None:
+        """The off-topic check for `watch`'s drafts, its scorer loaded on first use;
+        None without a scorer or when the watch names no topics."""
+        topics = self.watches[watch].topics
+        if self._scorer_factory is None or not topics:
+            return None
+        if self._scorer is None:
+            self._scorer = self._scorer_factory()
+            logger.info("draft topic scorer loaded")
+        return TopicMatch(self._scorer, topics)
 
     def run_batch(self) -> int:
         # Deciding is cheap and makes `drafts --why` answer for every post at once;
@@ -159,6 +175,8 @@ class DraftStage(Stage):
         with self.store.engine.connect() as conn:
             requests = {pk: self._request(conn, pk) for pk, _watch in claimed}
             recent = _recent_texts(conn)
+            # what the brand's saved replies say is its policy, for the unstated-policy check
+            known = {watch: [s.text for s in saved_replies(conn, watch)] for watch in by_watch}
             # saved replies that fit are drafts already: no model, no CPU minutes
             grounded = self.grounder.ground_batch(conn, by_watch, requests, voices)
         results: dict[int, DraftResult] = dict(grounded.proposed)
@@ -177,6 +195,8 @@ class DraftStage(Stage):
                     seed=settings.seed,
                     max_new_tokens=settings.max_new_tokens,
                     recent=recent.get(watch, []),
+                    known=known[watch],
+                    round_check=self.topic_match(watch),
                 ), strict=True))
         except _Stopped:
             # A stop was asked between generation rounds: hand the posts back at once.
@@ -367,8 +387,22 @@ def build_draft_stages(ctx: StageContext) -> list[Stage]:
     from socialbot.drafting.loading import load_generator
 
     config = ctx.config
+    scorer = (lambda: load_topic_scorer(config)) if config.classifier.enabled else None
     return [
         DraftStage(
-            ctx.store, config, generator_factory=lambda: load_generator(config), stop=ctx.stop
+            ctx.store, config, generator_factory=lambda: load_generator(config),
+            topic_scorer_factory=scorer, stop=ctx.stop,
         )
     ]
+
+
+def load_topic_scorer(config: Config) -> TopicScorer:
+    """The configured classifier, which read the posts' topics, to read the drafts' (the
+    off-topic check); imports torch only when called."""
+    from models.classifier import PostClassifier
+    from socialbot.stages.classify import load_configured_classifier
+
+    classifier = load_configured_classifier(config.classifier, config)
+    if not isinstance(classifier, PostClassifier):
+        raise TypeError(f"{type(classifier).__name__} cannot score topics")
+    return classifier

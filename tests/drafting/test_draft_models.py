@@ -1,6 +1,7 @@
 """The draft stage with real generator code: a tiny random Llama, and (slow) SmolLM2.
 
-Each stored draft either passes the guardrails or carries exactly the flags they raise.
+Each stored draft either passes the guardrails and the content checks (refusal,
+unstated policy) or carries exactly the flags they raise.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from socialbot.config import Config
+from socialbot.drafting.check_rates import content_codes
 from socialbot.drafting.guardrails import DUPLICATE, check
 from socialbot.drafting.policy import brand_voice
 from socialbot.stages import StageContext
@@ -49,10 +51,12 @@ def _run(config: Config) -> list:  # type: ignore[type-arg]
 
 def _assert_flags_are_the_guardrails(config: Config, drafts: list) -> None:  # type: ignore[type-arg]
     voice = brand_voice(config.watch[0])
+    known = [s.text for s in config.watch[0].saved_reply]
     for d in drafts:
         stored = {f["code"] for f in json.loads(d.flags)} - {DUPLICATE}
         found = {f.code for f in check(d.text, post_text=d.post_text, platform=d.platform,
                                        voice=voice)}
+        found |= content_codes(d.text, post=d.post_text, voice=voice, known=known)
         assert stored == found
 
 

@@ -83,7 +83,7 @@ def test_draft_still_failing_is_returned_flagged_not_dropped() -> None:
 def test_sanitised_text_is_what_passes() -> None:
     long = (
         "We're so sorry your parcel is late. The courier scanned it at the Leeds depot on "
-        "Monday, and it should have reached you by Wednesday. Our team has opened a trace "
+        "Monday, and it should have reached you already. Our team has opened a trace "
         "with them this morning. Tracing usually takes two working days. Keep an eye on "
         "your e-mail for updates from us, and we'll chase the courier and"
     )
