@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from socialbot.domain import Page, Reply
@@ -63,6 +65,16 @@ class TransientError(ConnectorError):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True, slots=True)
+class PostLookup:
+    """What the platform said about stored posts looked up by id."""
+
+    #: still there: returned, and billed as read
+    available: tuple[str, ...] = ()
+    #: no longer available to us (deleted, made private, author suspended)
+    gone: tuple[str, ...] = ()
+
+
 class Connector(ABC):
     """A source of posts, and optionally a way to reply on its platform.
 
@@ -77,6 +89,8 @@ class Connector(ABC):
     smallest_page: ClassVar[int] = 1
     #: a live feed, where a long silence means something broke (a file just ends)
     live: ClassVar[bool] = True
+    #: the most post ids one `lookup_posts` call takes
+    lookup_size: ClassVar[int] = 100
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:
         self.name = name
@@ -110,6 +124,11 @@ class Connector(ABC):
     def posting_account(self) -> str:
         """The account replies are posted as (one cheap request), e.g. "@brandbot"."""
         raise ConnectorError(f"connector {self.kind!r} cannot post replies")
+
+    def lookup_posts(self, ids: Sequence[str]) -> PostLookup:
+        """Ask the platform which of these posts (at most `lookup_size`) are still
+        available, for the compliance check; raises ConnectorError as `fetch` does."""
+        raise ConnectorError(f"connector {self.kind!r} cannot look posts up")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files or sessions; the default has nothing to release."""
