@@ -7,7 +7,7 @@ an export shows is what a `forget` would erase.
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -62,6 +62,8 @@ def _rows(conn: Connection, query: Any) -> list[dict[str, Any]]:
 
 def _plain(value: Any) -> Any:
     """A column value as JSON can hold it (embeddings as base64)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # the store keeps UTC; reflected columns drop it
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes | bytearray | memoryview):

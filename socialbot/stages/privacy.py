@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from connectors.base import Connector, ConnectorError, PostLookup, RateLimited
 from socialbot.clock import Clock, WallClock
@@ -20,6 +20,7 @@ from socialbot.privacy.compliance import (
 )
 from socialbot.privacy.references import SchemaReferences, reflect_references
 from socialbot.privacy.retention import apply_retention
+from socialbot.privacy.tables import COMPLIANCE_CHECKS, ERASURE_LOG
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
 from socialbot.store.usage import reads_since, record_fetch
@@ -60,6 +61,11 @@ class RetentionStage(Stage):
         if not handled:
             self._idle_until = now + RETENTION_PAUSE
         return handled
+
+    def progress(self, conn: Connection) -> dict[str, int]:
+        erased = conn.execute(select(func.coalesce(func.sum(ERASURE_LOG.c.posts), 0))
+                              .where(ERASURE_LOG.c.reason == "retention")).scalar_one()
+        return {"erased": int(erased)}
 
 
 class ComplianceStage(Stage):
@@ -144,6 +150,12 @@ class ComplianceStage(Stage):
             logger.warning("compliance check of %s failed, retried in %s: %s", self.platform,
                            FAILURE_PAUSE, exc)
         return None
+
+    def progress(self, conn: Connection) -> dict[str, int]:
+        """The pass under way (or the last one): posts looked up, and removed as gone."""
+        row = conn.execute(select(COMPLIANCE_CHECKS.c.checked, COMPLIANCE_CHECKS.c.removed)
+                           .where(COMPLIANCE_CHECKS.c.platform == self.platform)).first()
+        return {"checked": int(row.checked), "removed": int(row.removed)} if row else {}
 
     def close(self) -> None:
         self.connector.close()

@@ -221,6 +221,7 @@ def test_forget_asks_first_and_says_what_it_erased(tmp_path: Path) -> None:
     document = json.loads(exported.read_text())
     assert document["posts"] == 4
     assert {p["author"] for p in document["tables"]["posts"]} == {"jane_doe"}
+    assert document["tables"]["posts"][0]["created_at"].endswith("+00:00")  # UTC, said so
     assert len(document["tables"]["drafts"]) == 2
     assert len(document["alert_quotes"]) == 1 and len(document["quarantined_records"]) == 1
     said_yes = runner.invoke(app, [*args, "forget", "--author", "jane_doe", "--platform", "x",
