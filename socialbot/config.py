@@ -517,15 +517,15 @@ class HealthConfig(_Strict):
 
 
 class PrivacyConfig(_Strict):
-    """`[privacy]`: how long posts are kept, and the check for posts gone from X."""
+    """`[privacy]`: how long posts are kept, and the check for posts gone from X and Reddit."""
 
     #: posts older than this are deleted with their predictions and drafts (the trend
     #: counts stay); unset = kept for ever
     retention: Duration | None = None
-    #: how often every stored X post is looked up, to delete those no longer available
-    #: (deleted, protected, suspended) as X's developer terms require; reads are billed
+    #: how often every stored X and Reddit post is looked up, to delete those no longer
+    #: available (deleted, protected, removed) as the platforms' terms require; X bills them
     compliance_interval: Duration = 86400.0
-    #: false: no compliance check (only when you store no posts read from X)
+    #: false: no compliance check (only when you store no posts read from X or Reddit)
     compliance_check: StrictBool = True
 
     @field_validator("retention")

@@ -1,4 +1,5 @@
-"""The privacy stages: retention (`[privacy] retention`) and the X compliance check."""
+"""The privacy stages: retention (`[privacy] retention`) and the X and Reddit compliance
+checks."""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ class RetentionStage(Stage):
 
 
 class ComplianceStage(Stage):
-    """Looks up stored X posts, 100 at a time, and erases those X no longer shows.
+    """Looks up one platform's stored posts, 100 at a time, and erases those it no longer
+    shows.
 
     The lookups are billable reads of `meter_source` and count against its monthly
     read budget: a pass that would exceed it is skipped (logged) until the budget
@@ -161,22 +163,29 @@ class ComplianceStage(Stage):
         self.connector.close()
 
 
-def _lookup_source(sources: list[SourceConfig]) -> SourceConfig | None:
-    """The X source whose credentials and meter the compliance check uses."""
-    return next((s for s in sources if s.enabled and s.kind == "twitter"), None)
+#: the platforms whose stored posts are checked, by source kind
+CHECKED_KINDS = ("twitter", "reddit")
+
+
+def _lookup_sources(sources: list[SourceConfig]) -> list[SourceConfig]:
+    """Per checked platform, the first enabled source: its credentials and meter serve."""
+    first: dict[str, SourceConfig] = {}
+    for source in sources:
+        if source.enabled and source.kind in CHECKED_KINDS:
+            first.setdefault(source.kind, source)
+    return list(first.values())
 
 
 def build_privacy_stages(ctx: StageContext) -> list[Stage]:
-    """Retention when `[privacy] retention` is set; the compliance check when an X source
-    is configured (and `[privacy] compliance_check` is not false)."""
+    """Retention when `[privacy] retention` is set; a compliance check per platform with a
+    configured X or Reddit source (unless `[privacy] compliance_check` is false)."""
     from socialbot.stages.ingest import build_connector
 
     cfg = ctx.config
     stages: list[Stage] = []
     if cfg.privacy.retention:
         stages.append(RetentionStage(ctx.store, retention=cfg.privacy.retention))
-    source = _lookup_source(cfg.source) if cfg.privacy.compliance_check else None
-    if source is not None:
+    for source in _lookup_sources(cfg.source) if cfg.privacy.compliance_check else []:
         budget = None
         if source.monthly_read_budget is not None:
             prices = cfg.pricing.prices_for(source.kind)

@@ -160,3 +160,48 @@ def test_an_x_outage_leaves_every_post_and_retries_later(world: World) -> None:
     world.x.outage = None
     world.advance(timedelta(minutes=16))
     assert world.drain(world.check) == 5
+
+
+def test_reddit_posts_deleted_or_removed_are_removed_too(
+        tmp_path: Path, server: LocalServer, clock: FakeClock, store: Store,
+        prawcore_sleeps: Any) -> None:
+    from connectors.reddit import RedditConnector
+    from tests.connectors.fake_reddit import ENV as REDDIT_ENV
+    from tests.connectors.fake_reddit import FakeReddit
+
+    clock.now = START.timestamp()
+    rd = FakeReddit(clock.now)
+    server.app = rd
+    source = {"name": "rd-acme", "kind": "reddit", "watch": "acme", "subreddits": ["acme"],
+              "include_comments": True}
+    config = make_config(tmp_path, watch=[{"name": "acme"}], source=[source])
+
+    def connector() -> RedditConnector:
+        return RedditConnector("rd-acme", config.source[0].options, env=REDDIT_ENV,
+                               base_url=server.url, sleep=clock.sleep, clock=clock.time)
+
+    wall = StreamClock(START)
+    reading = connector()
+    ingest = IngestStage(store, reading, watch="acme", page_size=100, wall_clock=wall,
+                         spending=connector_spending(reading, config.source[0], config))
+    check = ComplianceStage(store, connector(), settings=config.privacy, clock=wall)
+    try:
+        subs = [rd.submission(f"acme {i}", selftext="it broke", author=f"u{i}")
+                for i in range(3)]
+        comments = [rd.comment(subs[0], f"me too {i}") for i in range(3)]
+        while ingest.run_batch():
+            pass
+        with store.reading() as conn:
+            assert conn.execute(select(func.count()).select_from(POSTS)).scalar_one() == 6
+        rd.items[subs[1]]["data"].update(selftext="[removed]")  # a moderator removed it
+        rd.items[comments[0]]["data"].update(author="[deleted]", body="[deleted]")
+        del rd.items[comments[2]]  # gone without a trace
+        while check.run_batch():
+            pass
+        with store.reading() as conn:
+            kept = set(conn.execute(select(POSTS.c.post_id)).scalars())
+        assert kept == {subs[0], subs[2], comments[1]}
+        assert [sorted(ids) for ids in rd.looked_up] == [sorted(subs + comments)]
+    finally:
+        ingest.close()
+        check.close()
