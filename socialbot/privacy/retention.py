@@ -49,7 +49,8 @@ def apply_retention(conn: Connection, refs: SchemaReferences, *, retention: floa
     total = Erased()
     for platform, pks in sorted(by_platform.items()):
         erased = erase_posts(conn, refs, pks)
-        log_erasure(conn, reason="retention", platform=platform, erased=erased, now=now)
+        if erased.posts:  # another worker may have erased them first
+            log_erasure(conn, reason="retention", platform=platform, erased=erased, now=now)
         total += erased
     # records that could not be read as posts still hold the text they came with
     quarantined = conn.execute(QUARANTINE.delete().where(
