@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -77,6 +77,16 @@ class Variable:
     secret: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class PostLookup:
+    """What the platform said about stored posts looked up by id."""
+
+    #: still there: returned, and billed as read
+    available: tuple[str, ...] = ()
+    #: no longer available to us (deleted, made private, author suspended)
+    gone: tuple[str, ...] = ()
+
+
 class Connector(ABC):
     """A source of posts, and optionally a way to reply on its platform.
 
@@ -113,6 +123,8 @@ class Connector(ABC):
         who-am-I); returns what a person should read, raises ConnectorError as `fetch`
         does. Used by `socialbot doctor --online`."""
         raise ConnectorError(f"connector {cls.kind!r} has no online check")
+    #: the most post ids one `lookup_posts` call takes
+    lookup_size: ClassVar[int] = 100
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:
         self.name = name
@@ -146,6 +158,11 @@ class Connector(ABC):
     def posting_account(self) -> str:
         """The account replies are posted as (one cheap request), e.g. "@brandbot"."""
         raise ConnectorError(f"connector {self.kind!r} cannot post replies")
+
+    def lookup_posts(self, ids: Sequence[str]) -> PostLookup:
+        """Ask the platform which of these posts (at most `lookup_size`) are still
+        available, for the compliance check; raises ConnectorError as `fetch` does."""
+        raise ConnectorError(f"connector {self.kind!r} cannot look posts up")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files or sessions; the default has nothing to release."""

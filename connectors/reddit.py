@@ -16,14 +16,21 @@ import random
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import Connector, ConnectorError, Purpose, TransientError, Variable
+from connectors.base import (
+    Connector,
+    ConnectorError,
+    PostLookup,
+    Purpose,
+    TransientError,
+    Variable,
+)
 from connectors.credentials import require
 from connectors.options import parse_options
 from connectors.reddit_client import build_reddit, translate
@@ -194,6 +201,30 @@ class RedditConnector(Connector):
             raise TransientError(f"Reddit listing {listing.path} answered with no Listing")
         return children
 
+    # -- compliance --------------------------------------------------------------
+    def lookup_posts(self, ids: Sequence[str]) -> PostLookup:
+        """Look up to 100 stored fullnames (GET /api/info): a thing Reddit no longer returns,
+        or returns with its author `[deleted]` or its text `[removed]` / `[deleted]`, is
+        gone and must be deleted under Reddit's Data API terms."""
+        if not 0 < len(ids) <= self.lookup_size:
+            raise ValueError(f"look up 1 to {self.lookup_size} posts at a time, not {len(ids)}")
+        reddit = self._client(posting=False)
+        body = self._call(partial(reddit.request, method="GET", path="api/info",
+                                  params={"id": ",".join(ids)}), what="compliance lookup")
+        children = body.get("data", {}).get("children") if isinstance(body, dict) else None
+        if not isinstance(children, list):
+            raise TransientError("Reddit's info lookup answered with no Listing")
+        found = {}
+        for child in children:
+            data = child.get("data") if isinstance(child, dict) else None
+            if isinstance(data, dict) and isinstance(data.get("name"), str):
+                found[data["name"]] = data
+        available = [i for i in ids if i in found and not _erased(found[i])]
+        gone = [i for i in ids if i not in available]
+        logger.info("looked up %d Reddit posts for source %s: %d no longer available",
+                    len(ids), self.name, len(gone))
+        return PostLookup(tuple(available), tuple(gone))
+
     # -- reading -----------------------------------------------------------------
     def fetch(self, cursor: str | None, *, limit: int) -> Page:
         """Poll the listings in turn until one has something new, or all are caught up.
@@ -320,3 +351,8 @@ def _load(cursor: str | None) -> dict[str, Any]:
         raise ConnectorError(f"unreadable Reddit cursor {cursor[:80]!r}") from None
     return state if isinstance(state, dict) else {}
 
+
+def _erased(data: dict[str, Any]) -> bool:
+    """Deleted by its author, or removed by the moderators: Reddit keeps a shell."""
+    text = data.get("body") if "body" in data else data.get("selftext")
+    return data.get("author") in (None, "[deleted]") or text in ("[removed]", "[deleted]")

@@ -12,7 +12,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -20,7 +20,14 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.base import Connector, Purpose, SourceStopped, TransientError, Variable
+from connectors.base import (
+    Connector,
+    PostLookup,
+    Purpose,
+    SourceStopped,
+    TransientError,
+    Variable,
+)
 from connectors.credentials import require
 from connectors.http import ApiAdapter, guard_secrets
 from connectors.options import parse_options
@@ -32,6 +39,9 @@ from socialbot.domain import Page, Rejected, Reply
 
 logger = logging.getLogger(__name__)
 
+#: X's problem types for a post asked for by id that it will not show: deleted, or its
+#: author protected or suspended (each is one entry of the response's `errors`)
+GONE_PROBLEMS = ("resource-not-found", "not-authorized-for-resource", "resource-unavailable")
 TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang"]
 #: Recent search reaches back 7 days; start a little inside so clock skew is no 400.
 _WINDOW_MARGIN_S = 120.0
@@ -204,6 +214,31 @@ class TwitterConnector(Connector):
         logger.info("fetched X source %s: %d posts, %d rejected, %s", self.name, len(posts),
                     len(rejected), "more pages" if token else "caught up")
         return Page(posts=posts, rejected=rejected, cursor=after.dump(), exhausted=not token)
+
+    # -- compliance --------------------------------------------------------------
+    def lookup_posts(self, ids: Sequence[str]) -> PostLookup:
+        """Look up to 100 stored posts by id (GET /2/tweets): those X no longer shows are
+        named in the answer's `errors`, and must be deleted under its developer terms."""
+        if not 0 < len(ids) <= self.lookup_size:
+            raise ValueError(f"look up 1 to {self.lookup_size} posts at a time, not {len(ids)}")
+        client = self._client(posting=False)
+        body = self._call(partial(client.get_tweets, list(ids)), what="compliance lookup")
+        if not isinstance(body, dict):
+            raise TransientError("X answered with something that is not a JSON object")
+        asked = set(ids)
+        available = [str(t.get("id")) for t in body.get("data") or []
+                     if isinstance(t, dict) and str(t.get("id")) in asked]
+        gone = []
+        for error in body.get("errors") or []:
+            if not isinstance(error, dict):
+                continue
+            post_id = str(error.get("resource_id") or error.get("value") or "")
+            problem = str(error.get("type") or "").rsplit("/", 1)[-1]
+            if post_id in asked and problem in GONE_PROBLEMS and post_id not in available:
+                gone.append(post_id)
+        logger.info("looked up %d X posts for source %s: %d no longer available", len(ids),
+                    self.name, len(gone))
+        return PostLookup(tuple(available), tuple(dict.fromkeys(gone)))
 
     # -- replying ----------------------------------------------------------------
     def reply(self, reply: Reply) -> str:

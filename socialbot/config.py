@@ -520,6 +520,34 @@ class HealthConfig(_Strict):
     min_history: Duration = 2 * 86400.0
 
 
+class PrivacyConfig(_Strict):
+    """`[privacy]`: how long posts are kept, and the check for posts gone from X and Reddit."""
+
+    #: posts older than this are deleted with their predictions and drafts (the trend
+    #: counts stay); unset = kept for ever
+    retention: Duration | None = None
+    #: how often every stored X and Reddit post is looked up, to delete those no longer
+    #: available (deleted, protected, removed) as the platforms' terms require; X bills them
+    compliance_interval: Duration = 86400.0
+    #: false: no compliance check (only when you store no posts read from X or Reddit)
+    compliance_check: StrictBool = True
+
+    @field_validator("retention")
+    @classmethod
+    def _whole_days(cls, value: float | None) -> float | None:
+        if value is not None and value < 86400:
+            raise ValueError("at least 1d: the alerts and the silence watchdog learn from "
+                             "recent posts")
+        return value
+
+    @field_validator("compliance_interval")
+    @classmethod
+    def _not_hot(cls, value: float) -> float:
+        if value < 3600:
+            raise ValueError("at least 1h: every check reads (and pays for) every stored X post")
+        return value
+
+
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 
 
@@ -583,6 +611,7 @@ class Config(_Strict):
     health: HealthConfig = HealthConfig()
     channel: list[ChannelConfig] = Field(default_factory=list)
     pricing: PricingConfig = PricingConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
 
     @property
     def base_dir(self) -> Path:

@@ -91,7 +91,9 @@ def replay_file(
                          clock=clock, accept=config.ingest)
     ctx = StageContext(config=config, store=store, clock=clock, stop=stop)
     # no health stage: a replay is not a live feed, and its clock is the posts' own
-    later = build_stages(ctx, exclude={"ingest", "health", *exclude}) if downstream else []
+    # privacy: retention and compliance are the daemon's, on the wall clock, not a replay's
+    later = (build_stages(ctx, exclude={"ingest", "health", "privacy", *exclude})
+             if downstream else [])
     summary = ReplaySummary(source=name, stages={s.name: 0 for s in later})
     # Job runs are recorded once per replay, not per page: status shows the
     # replay as one run of each stage, and the bookkeeping stays off the hot path.

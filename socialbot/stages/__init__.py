@@ -16,6 +16,7 @@ STAGE_BUILDERS: tuple[str, ...] = (
     "socialbot.stages.deliver:build_deliver_stages",
     "socialbot.stages.draft:build_draft_stages",
     "socialbot.stages.post:build_post_stages",
+    "socialbot.stages.privacy:build_privacy_stages",
 )
 
 

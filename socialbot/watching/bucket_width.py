@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select, update
 from socialbot.errors import ConfigError
 from socialbot.store.dialect import dialect_insert
 from socialbot.watching.counting import bucket_start
+from socialbot.watching.kept_counts import counts_without_posts, rebin, restore
 from socialbot.watching.tables import (
     ALERT_RULE_STATE,
     TREND_BUCKETS,
@@ -76,14 +77,22 @@ def claim_width(conn: Connection, width: float) -> None:
 
 
 def reset_counts(conn: Connection, width: float) -> int:
-    """Forget every trend count and start over at `width`; return how many rules were realigned.
+    """Clear the counts for a recount at `width`; return how many rules were realigned.
+
+    The counts of posts no longer stored are carried over, re-bucketed (see
+    socialbot.watching.kept_counts); every other count is dropped for the recount.
 
     Each rule's `evaluated_until` moves down to a `width` boundary, so its next
     windows line up with the new buckets; the few windows in between are judged
     again on the recounted posts. Alerts already raised stay as history.
     """
+    # erased posts cannot be counted again: what they added is carried over
+    stored = stored_width(conn)
+    kept = counts_without_posts(conn)
+    kept = rebin(kept, stored=stored or width, width=width)
     conn.execute(TREND_COUNTED.delete())
     conn.execute(TREND_BUCKETS.delete())
+    restore(conn, kept)
     _record(conn, width)
     moved = 0
     state = ALERT_RULE_STATE.c

@@ -49,6 +49,8 @@ class FakeReddit:
                        "x-ratelimit-reset": "300"}
         #: answered to every API call (not token requests) while set: a subreddit gone private
         self.outage: Response | None = None
+        #: the fullnames each /api/info lookup asked for
+        self.looked_up: list[list[str]] = []
 
     def _new(self, kind: str, data: dict[str, Any]) -> str:
         self.counter += 1
@@ -105,6 +107,11 @@ class FakeReddit:
                 w in str(d.get("title", "")).lower() for w in words), request.query)
         if path == f"/user/{ENV['REDDIT_USERNAME']}/comments":
             return self.listing(lambda n, d: d.get("author") == "brandbot", request.query)
+        if path == "/api/info":  # existing things only, as Reddit answers
+            self.looked_up.append(request.query.get("id", "").split(","))
+            found = [self.items[n] for n in self.looked_up[-1] if n in self.items]
+            return Response(200, {"kind": "Listing", "data": {"children": found}},
+                            dict(self.limits))
         if path == "/api/v1/me":
             return Response(200, {"name": ENV["REDDIT_USERNAME"], "id": "bot1"})
         if path == "/api/comment" and request.method == "POST":

@@ -1,4 +1,5 @@
-"""A fake X API v2 (recent search, users/me, user timeline, create tweet) for tweepy to call."""
+"""A fake X API v2 (recent search, tweets lookup, users/me, user timeline, create tweet)
+for tweepy to call."""
 
 from __future__ import annotations
 
@@ -65,6 +66,10 @@ class FakeX:
         self.served_ids: list[str] = []
         #: answered to every request while set: a revoked token, a plan without search
         self.outage: Response | None = None
+        #: ids the lookup reports unavailable -> why: "deleted", "protected" or "suspended"
+        self.unavailable: dict[str, str] = {}
+        #: ids each tweets lookup asked for
+        self.looked_up: list[list[str]] = []
 
     def add(self, text: str = "", *, author: str = "jane_doe", age: float = 60.0,
             reply_to: str | None = None, raw: dict[str, Any] | None = None) -> str:
@@ -99,6 +104,8 @@ class FakeX:
             return Response(401, {"title": "Unauthorized", "status": 401, "detail": "Unauthorized"})
         if request.path == "/2/tweets/search/recent":
             return self.search(request.query)
+        if request.path == "/2/tweets" and request.method == "GET":
+            return self.lookup(request.query)
         if request.path == "/2/users/me":
             return Response(200, {"data": {"id": BOT_ID, "name": "Bot", "username": BOT_NAME}})
         if request.path == f"/2/users/{BOT_ID}/tweets":
@@ -154,6 +161,39 @@ class FakeX:
             ids = [i for i in ids if _created(self.tweets[i]) >= start]
         ids = [i for i in ids if self.tweets[i].get("author_id") != BOT_ID]
         return self._page(ids, query, "next_token")
+
+    def lookup(self, query: dict[str, str]) -> Response:
+        """GET /2/tweets?ids=...: found posts in `data`, the others in `errors` (HTTP 200)."""
+        ids = query.get("ids", "").split(",")
+        self.looked_up.append(ids)
+        if len(ids) > 100:
+            return Response(400, {"errors": [{"message": "ids: at most 100"}],
+                                  "title": "Invalid Request"})
+        data, errors = [], []
+        for tweet_id in ids:
+            why = self.unavailable.get(tweet_id)
+            known = tweet_id.isdigit() and int(tweet_id) in self.tweets
+            if why is None and known:
+                data.append(self.tweets[int(tweet_id)])
+            elif why in ("protected", "suspended"):
+                errors.append({"value": tweet_id, "resource_id": tweet_id, "parameter": "ids",
+                               "resource_type": "tweet", "title": "Authorization Error",
+                               "detail": f"Sorry, you are not authorized to see the Tweet "
+                                         f"with ids: [{tweet_id}].",
+                               "type": "https://api.twitter.com/2/problems/"
+                                       "not-authorized-for-resource"})
+            else:
+                errors.append({"value": tweet_id, "resource_id": tweet_id, "parameter": "ids",
+                               "resource_type": "tweet", "title": "Not Found Error",
+                               "detail": f"Could not find tweet with ids: [{tweet_id}].",
+                               "type": "https://api.twitter.com/2/problems/resource-not-found"})
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        self.served_ids += [str(t["id"]) for t in data]
+        return Response(200, body, {"x-rate-limit-remaining": "400"})
 
     def timeline(self, query: dict[str, str]) -> Response:
         ids = [i for i, t in self.tweets.items() if t.get("author_id") == BOT_ID]
