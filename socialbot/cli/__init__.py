@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "socialbot.cli.doctor",
     "socialbot.cli.drafts_cmd",
     "socialbot.cli.models_cmd",
+    "socialbot.cli.labels_cmd",
 )
 
 app = typer.Typer(
