@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "socialbot.cli.drafts_cmd",
     "socialbot.cli.models_cmd",
     "socialbot.cli.privacy_cmd",
+    "socialbot.cli.labels_cmd",
 )
 
 app = typer.Typer(

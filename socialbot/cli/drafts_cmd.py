@@ -93,7 +93,7 @@ def queue(
     ] = None,
 ) -> None:
     """Moderate pending drafts full-screen: approve, edit, reject, regenerate, skip, undo,
-    save as a saved reply."""
+    save as a saved reply, correct what the classifier said about the post (key c)."""
     from socialbot.clock import WallClock
     from socialbot.drafting.loading import load_generator
     from socialbot.drafting.policy import brand_voice
@@ -116,6 +116,7 @@ def queue(
         regenerate_with=Regenerator(config, lambda: load_generator(config)),
         voices={w.name: brand_voice(w) for w in config.watch},
         handles={w.name: set(w.reply.handles) for w in config.watch},
+        topics={w.name: [t.name for t in w.topic] for w in config.watch},
     )
     try:
         QueueApp(moderation).run()

@@ -26,6 +26,7 @@ eval_app = typer.Typer(help="Measure a trained model on labelled data.", no_args
 
 @train_app.command("sentiment")
 def train_sentiment_cmd(
+    ctx: typer.Context,
     data: Annotated[list[Path] | None, typer.Option(
         "--data", help="Labelled TSV/CSV/JSONL file or corpus folder; repeat to combine. "
         "Default: ../shared/data/sentiment/semeval-2013-2016.")] = None,
@@ -71,8 +72,28 @@ def train_sentiment_cmd(
         help="Shift the decision to maximise macro recall on the held-out training rows "
         "(models/calibration.py). Off by default: on the shipped recipe it cost TweetEval "
         "val 0.023 (see MODEL_CARD.md).")] = False,
+    labels: Annotated[bool, typer.Option(
+        "--labels", help="Fine-tune the current model on the watch's labels (from the queue "
+        "and `socialbot label`) mixed with public data, and install it only if it beats the "
+        "current one on held-out labels. Uses its own short recipe (300 steps unless "
+        "--max-steps); --data, --need-data, --init-from, --seed, --threads apply.")] = False,
+    watch: Annotated[str | None, typer.Option(
+        help="With --labels: whose labels (default: the first watch).")] = None,
+    install_to: Annotated[Path | None, typer.Option(
+        help="With --labels: where a better model goes (default: \\[classifier] model, else "
+        "var/models/sentiment-WATCH).")] = None,
+    labels_heldout: Annotated[float, typer.Option(
+        help="With --labels: share of labelled posts held out to judge the new model "
+        "(stratified by sentiment, seeded by --seed).")] = 0.3,
 ) -> None:
     """Fine-tune the sentiment adapter and head (and the need head), then evaluate."""
+    if labels:
+        from socialbot.cli.retrain_cmd import train_from_labels
+
+        train_from_labels(ctx, watch=watch, data=data, need_data=need_data,
+                          init_from=init_from, install_to=install_to, steps=max_steps,
+                          heldout=labels_heldout, seed=seed, threads=threads)
+        return
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from models.datasets import DataFormatError, dedupe, drop_overlap, load_labelled, split_rows

@@ -18,6 +18,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Static, TextArea
 
 from socialbot.grounding.grounder import SAVED_REPLY_VERSION
+from socialbot.moderation.correction_form import CorrectionForm
+from socialbot.moderation.corrections import NO_REPLY_REASON, Correction
 from socialbot.moderation.queue import ClaimLost, ModerationQueue, QueueError, QueueItem
 
 logger = logging.getLogger(__name__)
@@ -29,11 +31,13 @@ HELP = (
     "[b]a[/] approve as drafted   [b]e[/] edit ([b]ctrl+s[/] approves it, [b]f7[/] selects "
     "all)   [b]r[/] reject (type a reason, enter)   [b]g[/] regenerate   [b]s[/] skip   "
     "[b]u[/] undo the last action   [b]t[/] save as a saved reply (type a name, enter)   "
-    "[b]esc[/] cancel editing   [b]q[/] quit"
+    "[b]c[/] correct the post's sentiment / need / topics   [b]esc[/] cancel editing   "
+    "[b]q[/] quit"
 )
 
 _VIEW_ACTIONS = frozenset(
-    {"approve", "edit", "reject", "regenerate", "skip", "undo", "save_reply", "quit_queue"}
+    {"approve", "edit", "reject", "regenerate", "skip", "undo", "save_reply", "quit_queue",
+     "correct"}
 )
 _SENTIMENT_STYLE = {"negative": "red", "neutral": "yellow", "positive": "green"}
 #: below this probability the card marks the sentiment "unsure"
@@ -66,6 +70,7 @@ class QueueApp(App[None]):
         Binding("s", "skip", "Skip"),
         Binding("u", "undo", "Undo"),
         Binding("t", "save_reply", "Save reply"),
+        Binding("c", "correct", "Correct"),
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("question_mark", "toggle_help", "Help"),
         Binding("q", "quit_queue", "Quit"),
@@ -75,7 +80,7 @@ class QueueApp(App[None]):
         super().__init__()
         self.queue = queue
         self.item: QueueItem | None = None
-        self.mode = "view"  # view | edit | reject | save | busy
+        self.mode = "view"  # view | edit | reject | save | correct | busy
         self._confirm: str | None = None  # a flagged edit the moderator was warned about
 
     def compose(self) -> ComposeResult:
@@ -86,7 +91,8 @@ class QueueApp(App[None]):
             yield Static(id="flags")
             yield Static(id="draft")
             yield TextArea(id="editor", soft_wrap=True)
-            yield Input(placeholder="why reject? (enter to reject, esc to cancel)", id="reason")
+            yield Input(placeholder=f"why reject? (enter to reject, esc to cancel; "
+                        f"'{NO_REPLY_REASON}' also labels the post)", id="reason")
             yield Input(placeholder="name of the saved reply, e.g. late delivery (enter saves, "
                         "esc cancels)", id="savename")
             yield Static(id="message")
@@ -233,6 +239,29 @@ class QueueApp(App[None]):
         self.set_focus(None)
         self._show(f"saved reply '{saved.name}' kept for {saved.topic} {saved.intent}s")
 
+    def action_correct(self) -> None:
+        item = self._actionable()
+        if item is None or self.mode != "view":
+            return
+        start, said = self.queue.correction_start(item)
+        self.mode = "correct"
+        topics = self.queue.topics.get(item.watch or "", [])
+
+        def done(answer: Correction | None) -> None:
+            if answer is None:
+                self._show("correction cancelled")
+                return
+            try:
+                self.queue.correct(item, answer)
+            except QueueError as exc:
+                self._show(str(exc))
+                return
+            self._show(f"labelled: {answer.sentiment}, need {answer.need}, topics "
+                       f"{', '.join(answer.topics) or 'none'} (thank you: the model learns "
+                       "from this)")
+
+        self.push_screen(CorrectionForm(start, topics, model_said=said), done)
+
     def action_skip(self) -> None:
         item = self._actionable()
         if item is None or self.mode != "view":
@@ -289,7 +318,7 @@ class QueueApp(App[None]):
         help_line.display = not help_line.display
 
     def action_quit_queue(self) -> None:
-        if self.mode in ("edit", "reject", "save"):
+        if self.mode in ("edit", "reject", "save", "correct"):
             return  # typing q in the editor or the reason box is text, not quit
         self.queue.release()
         self.exit()
@@ -309,7 +338,7 @@ class QueueApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Letters typed into the editor or the reason box are text, not commands.
-        typing = self.mode in ("edit", "reject", "save")
+        typing = self.mode in ("edit", "reject", "save", "correct")
         return not (typing and action in _VIEW_ACTIONS)
 
 

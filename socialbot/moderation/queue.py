@@ -37,10 +37,18 @@ from socialbot.grounding.saved import (
     save_reply,
     saved_reply_names,
 )
+from socialbot.moderation.corrections import (
+    Correction,
+    needs_no_reply,
+    record_correction,
+    record_no_reply,
+    starting_point,
+)
 from socialbot.store import Store, lifecycle
 from socialbot.store.brand_replies import brand_replies
 from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS
 from socialbot.store.ingest import POSTS
+from socialbot.store.labels import LabelError, model_said
 from socialbot.store.lifecycle import DraftStatus
 from socialbot.store.predictions import PREDICTIONS
 
@@ -110,6 +118,8 @@ class _Action:
     draft_id: int
     #: what a regenerate replaced: text, flags, attempts, seed and where the text came from
     previous: dict[str, Any] | None = None
+    #: a rejection that also recorded need = none (its undo withdraws that label)
+    labelled: bool = False
 
 
 #: what a regenerate rewrites, and its undo puts back
@@ -143,6 +153,8 @@ class ModerationQueue:
     voices: dict[str, BrandVoice] = field(default_factory=dict)
     #: watch -> the brand's own handles, to warn when someone already answered by hand
     handles: dict[str, set[str]] = field(default_factory=dict)
+    #: watch -> its topic names, offered by the correction form
+    topics: dict[str, list[str]] = field(default_factory=dict)
     _undo: list[_Action] = field(default_factory=list)
     _skipped: set[int] = field(default_factory=set)
     #: who holds claims: the moderator plus a per-session tag, so one person in two
@@ -233,13 +245,17 @@ class ModerationQueue:
     def reject(self, item: QueueItem, reason: str) -> None:
         """Reject `item`; `reason` is kept on the draft and in the audit log."""
         reason = reason.strip() or "no reason given"
+        no_reply = needs_no_reply(reason)
         now = self.clock.now()
         with self.store.transaction() as conn:
             if not lifecycle.reject(conn, _ref(item), session=self.session,
                                     moderator=self.moderator, reason=reason, now=now,
                                     detail={"text": item.text}):
                 raise _claim_lost(item.draft_id)
-        self._undo.append(_Action("reject", item.draft_id))
+            if no_reply:  # the moderator has told us what the post is: keep it as a label
+                record_no_reply(conn, platform=item.platform, post_id=item.post_id,
+                                moderator=self.moderator, now=now)
+        self._undo.append(_Action("reject", item.draft_id, labelled=no_reply))
         logger.info("%s rejected draft %d for %s:%s: %s", self.moderator, item.draft_id,
                     item.platform, item.post_id, reason)
 
@@ -301,6 +317,9 @@ class ModerationQueue:
                                                until=self._claim_until(now), now=now, edit=edit):
                     raise QueueError(f"draft {action.draft_id} can no longer be undone "
                                      "(the poster has already taken it)")
+                if action.labelled:
+                    record_no_reply(conn, platform=ref.platform, post_id=ref.post_id,
+                                    moderator=self.moderator, now=now, undo=True)
             elif action.kind == "skip":
                 if not self._claim(conn, action.draft_id, now):
                     raise QueueError(f"draft {action.draft_id} was taken by someone else")
@@ -317,6 +336,32 @@ class ModerationQueue:
         self._skipped.discard(action.draft_id)
         logger.info("%s undid %s of draft %d", self.moderator, action.kind, action.draft_id)
         return item
+
+    # -- corrections ---------------------------------------------------------------------
+    def correction_start(self, item: QueueItem) -> tuple[Correction, str]:
+        """What the correction form starts from, and what the model said (one line)."""
+        with self.store.engine.connect() as conn:
+            said = model_said(conn, item.platform, item.post_id)
+            start = starting_point(conn, item.platform, item.post_id)
+        if said is None or said.model_version is None:
+            return start, "not classified"
+        return start, (f"{said.sentiment}, need {said.need or 'unknown'}, "
+                       f"topics {said.topics} ({said.model_version})")
+
+    def correct(self, item: QueueItem, correction: Correction) -> None:
+        """Record the moderator's sentiment, need and topics for `item`'s post as labels."""
+        now = self.clock.now()
+        try:
+            with self.store.transaction() as conn:
+                record_correction(conn, platform=item.platform, post_id=item.post_id,
+                                  correction=correction,
+                                  known_topics=self.topics.get(item.watch or "", []),
+                                  moderator=self.moderator, now=now)
+        except LabelError as exc:
+            raise QueueError(str(exc)) from None
+        logger.info("%s labelled %s:%s %s / %s / %s", self.moderator, item.platform,
+                    item.post_id, correction.sentiment, correction.need,
+                    ",".join(correction.topics) or "other")
 
     # -- saved replies -------------------------------------------------------------------
     def save_reply(self, item: QueueItem, name: str, text: str | None = None) -> SavedReply:

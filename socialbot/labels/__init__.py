@@ -1,0 +1,1 @@
+"""Learning from moderators: labels people give posts, accuracy on them, retraining."""
