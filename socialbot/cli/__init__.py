@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "socialbot.cli.doctor",
     "socialbot.cli.drafts_cmd",
     "socialbot.cli.models_cmd",
+    "socialbot.cli.users_cmd",
+    "socialbot.cli.serve_cmd",
 )
 
 app = typer.Typer(

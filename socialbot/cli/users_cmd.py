@@ -51,7 +51,8 @@ def list_(ctx: typer.Context) -> None:
     config = get_config(ctx)
     found = list_users(get_store(ctx, config))
     if not found:
-        console.print("no dashboard users yet: add one with `socialbot users add NAME --role admin`")
+        console.print("no dashboard users yet: add one with "
+                      "`socialbot users add NAME --role admin`")
         return
     table = Table(title="dashboard users")
     for column in ("name", "role", "added (UTC)"):

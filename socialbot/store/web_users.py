@@ -11,11 +11,24 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Table, Text, delete, func
-from sqlalchemy import insert, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
@@ -103,8 +116,8 @@ class WebUser:
     created_at: datetime
 
 
-def _user(row: object) -> WebUser:
-    return WebUser(row.id, row.name, Role(row.role), row.created_at)  # type: ignore[attr-defined]
+def _user(row: Any) -> WebUser:
+    return WebUser(int(row.id), row.name, Role(row.role), row.created_at)
 
 
 # -- users ------------------------------------------------------------------------------
