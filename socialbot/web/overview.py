@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -18,7 +18,8 @@ from starlette.routing import Route
 from socialbot.config import Config, WatchConfig, parse_duration
 from socialbot.report.html import alert_markers, sentiment_groups
 from socialbot.report.svg import SENTIMENT_COLOURS, line_chart, stacked_bars
-from socialbot.watching.series import Series, last_bucket, load_series
+from socialbot.watching.series import last_bucket, load_series
+from socialbot.watching.tables import ALL_TOPICS, TREND_BUCKETS
 from socialbot.watching.views import list_alerts, what_and_where
 from socialbot.web.rendering import chart, render, render_fragment
 
@@ -72,25 +73,27 @@ def _share(negative: float, total: float) -> float | None:
     return negative / total if total else None
 
 
-def _day_change(conn: Connection, watch: str, end: datetime, bucket: float,
-                topic: str | None) -> dict[str, Any]:
+def _counts(conn: Connection, watch: str, start: datetime,
+            end: datetime) -> dict[str, tuple[int, int]]:
+    """topic -> (posts, negative posts) in [start, end), in one grouped query (the
+    all-topics row under ALL_TOPICS); the trend buckets hold exactly these sums."""
+    t = TREND_BUCKETS.c
+    out: dict[str, tuple[int, int]] = {}
+    for topic, sentiment, posts in conn.execute(
+        select(t.topic, t.sentiment, func.sum(t.posts))
+        .where(t.watch == watch, t.bucket_start >= start, t.bucket_start < end)
+        .group_by(t.topic, t.sentiment)
+    ):
+        total, negative = out.get(topic, (0, 0))
+        out[topic] = (total + int(posts), negative + (int(posts) if sentiment == "negative"
+                                                      else 0))
+    return out
+
+
+def _change(today: tuple[int, int], before: tuple[int, int]) -> dict[str, Any]:
     """Posts and negative share in the last 24 hours against the 24 hours before."""
-    series = load_series(conn, watch, start=end - 2 * DAY, end=end, width=bucket,
-                         by="sentiment", topic=topic)
-    half = int(DAY.total_seconds() // bucket)
-    total = series.total()
-    negative = series.groups.get("negative", total * 0)
-    today, before = int(total[-half:].sum()), int(total[:-half].sum())
-    return {
-        "posts": today, "posts_before": before, "posts_change": today - before,
-        "share": _share(float(negative[-half:].sum()), today),
-        "share_before": _share(float(negative[:-half].sum()), before),
-    }
-
-
-def _totals(series: Series) -> tuple[int, int]:
-    total = series.total()
-    return int(total.sum()), int(series.groups.get("negative", total * 0).sum())
+    return {"posts": today[0], "posts_before": before[0], "posts_change": today[0] - before[0],
+            "share": _share(today[1], today[0]), "share_before": _share(before[1], before[0])}
 
 
 def overview_sections(conn: Connection, config: Config, watch: WatchConfig,
@@ -111,19 +114,18 @@ def overview_sections(conn: Connection, config: Config, watch: WatchConfig,
              if a["status"] == "open" or a in in_span]
     markers = [m for _, m in alert_markers(in_span)]
     topics = [t.name for t in watch.topic] + ["other"]
-    total, negative = _totals(by_sentiment)
-    rows = []
-    for topic in topics:
-        series = load_series(conn, watch.name, start=start, end=end, width=view.width,
-                             topic=topic, by="sentiment")
-        count, neg = _totals(series)
-        if count:
-            rows.append({"topic": topic, "span_posts": count, "span_share": _share(neg, count),
-                         "day": _day_change(conn, watch.name, end, config.trends.bucket, topic)})
+    in_view = _counts(conn, watch.name, by_sentiment.start, end)
+    total, negative = in_view.get(ALL_TOPICS, (0, 0))
+    today = _counts(conn, watch.name, end - DAY, end)
+    before = _counts(conn, watch.name, end - 2 * DAY, end - DAY)
+    rows = [{"topic": topic, "span_posts": in_view[topic][0],
+             "span_share": _share(in_view[topic][1], in_view[topic][0]),
+             "day": _change(today.get(topic, (0, 0)), before.get(topic, (0, 0)))}
+            for topic in topics if in_view.get(topic, (0, 0))[0]]
     context = {
         "watch": watch, "view": view, "start": start, "end": end,
         "total": total, "share": _share(negative, total),
-        "day": _day_change(conn, watch.name, end, config.trends.bucket, None),
+        "day": _change(today.get(ALL_TOPICS, (0, 0)), before.get(ALL_TOPICS, (0, 0))),
         "open_alerts": open_alerts, "alerts": shown, "topics": rows,
         "volume_chart": chart(line_chart(
             by_topic.times, view.width,
