@@ -25,6 +25,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "socialbot.cli.models_cmd",
     "socialbot.cli.privacy_cmd",
     "socialbot.cli.labels_cmd",
+    "socialbot.cli.users_cmd",
+    "socialbot.cli.serve_cmd",
 )
 
 app = typer.Typer(

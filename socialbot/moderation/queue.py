@@ -186,6 +186,19 @@ class ModerationQueue:
                     return self._load(conn, draft_id)
         return None
 
+    def take(self, draft_id: int) -> QueueItem | None:
+        """Claim one pending draft by its id (the web dashboard decides the draft a person
+        clicked, not the most urgent one), or None: decided already, or someone holds it."""
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            locked = conn.execute(
+                select(DRAFTS.c.id).where(DRAFTS.c.id == draft_id)
+                .with_for_update(skip_locked=True)
+            ).scalar_one_or_none()
+            if locked is None or not self._claim(conn, draft_id, now):
+                return None
+            return self._load(conn, draft_id)
+
     def _claim(self, conn: Connection, draft_id: int, now: datetime) -> bool:
         return lifecycle.claim(conn, draft_id, session=self.session,
                                until=self._claim_until(now), now=now)

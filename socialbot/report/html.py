@@ -57,19 +57,7 @@ def build_report(
         if a["started_at"] < end.isoformat()
         and (a["resolved_at"] or a["window"]["end"]) > start.isoformat()
     ]
-    # An alert marks the chart of every topic it names (all of them for a watch-wide rule).
-    markers = [
-        (
-            None if any(not r["topic"] for r in a["rules"]) else set(a["topics"]),
-            Marker(
-                datetime.fromisoformat(a["started_at"]),
-                datetime.fromisoformat(a["resolved_at"] or a["window"]["end"]),
-                f"#{a['id']} {' + '.join(rule_names(a))}",
-            ),
-        )
-        for a in alerts
-        if not is_source_alert(a)
-    ]
+    markers = alert_markers(alerts)
     every = [m for _, m in markers]
     total = int(by_sentiment.total().sum())
     negative = int(by_sentiment.groups.get("negative", by_sentiment.total() * 0).sum())
@@ -98,7 +86,7 @@ def build_report(
         stacked_bars(
             times,
             width,
-            _sentiments(by_sentiment.groups),
+            sentiment_groups(by_sentiment.groups),
             markers=every,
             title="posts by sentiment",
             colours=SENTIMENT_COLOURS,
@@ -125,7 +113,7 @@ def build_report(
             stacked_bars(
                 series.times,
                 width,
-                _sentiments(series.groups),
+                sentiment_groups(series.groups),
                 markers=mine,
                 title=f"{topic} by sentiment",
                 colours=SENTIMENT_COLOURS,
@@ -145,11 +133,29 @@ def build_report(
     return "\n".join(parts)
 
 
+def alert_markers(alerts: list[dict[str, Any]]) -> list[tuple[set[str] | None, Marker]]:
+    """A chart band per alert about posts, with the topics whose charts it marks (None: all,
+    for a watch-wide rule). The web dashboard draws the same bands."""
+    return [
+        (
+            None if any(not r["topic"] for r in a["rules"]) else set(a["topics"]),
+            Marker(
+                datetime.fromisoformat(a["started_at"]),
+                datetime.fromisoformat(a["resolved_at"] or a["window"]["end"]),
+                f"#{a['id']} {' + '.join(rule_names(a))}",
+            ),
+        )
+        for a in alerts
+        if not is_source_alert(a)
+    ]
+
+
 def _kpi(label: str, value: str) -> str:
     return f"<span class='kpi'><b>{e(value)}</b>{e(label)}</span>"
 
 
-def _sentiments(groups: dict[str, Any]) -> dict[str, Any]:
+def sentiment_groups(groups: dict[str, Any]) -> dict[str, Any]:
+    """The sentiment series in the order the charts stack them."""
     return {s: groups[s] for s in ("negative", "neutral", "positive") if s in groups}
 
 

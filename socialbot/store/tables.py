@@ -24,6 +24,9 @@ class PostRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "post_id", name="uq_posts_platform_post_id"),
         Index("ix_posts_created_at", "created_at"),
+        # the dashboard's posts page pages by (created_at, id), per author too
+        Index("ix_posts_created_at_id", "created_at", "id"),
+        Index("ix_posts_author_created_at", "author", "created_at", "id"),
     )
 
     id: int | None = Field(

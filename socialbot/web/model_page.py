@@ -1,0 +1,29 @@
+"""The classifier's measured accuracy, from its model card and metrics files (the same
+figures `socialbot report` prints), and which model versions made the stored predictions."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from socialbot.config import Config
+from socialbot.report.model_card import read_accuracy
+from socialbot.store.predictions import PREDICTIONS
+from socialbot.web.rendering import render
+
+
+def model(request: Request) -> Response:
+    config: Config = request.app.state.config
+    configured = config.classifier.model  # the configured model's own card, else the shipped one
+    accuracy = read_accuracy(config.resolve_path(configured) if configured else None)
+    with request.app.state.store.reading() as conn:
+        versions = conn.execute(
+            select(PREDICTIONS.c.model_version, func.count())
+            .group_by(PREDICTIONS.c.model_version).order_by(func.count().desc()).limit(20)
+        ).all()
+    return render(request, "model.html", accuracy=accuracy, versions=versions)
+
+
+ROUTES = [Route("/model", model)]
