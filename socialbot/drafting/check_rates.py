@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.prompting import BrandVoice
 from models.reply_data import ReplyPair, split_pairs
+from socialbot.domain import BrandVoice
 from socialbot.drafting.claims import UNSTATED_POLICY, policy_flags
 from socialbot.drafting.guardrails import sanitise, sign
 from socialbot.drafting.refusal import REFUSES, refusal_flags

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from models.prompting import BrandVoice
+from socialbot.domain import BrandVoice
 from socialbot.drafting.guardrails import Flag
 
 #: Flag code, stable for the store and the moderation UI.

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from models.prompting import DraftRequest
-from socialbot.domain import Topic
+from socialbot.domain import DraftRequest, Topic
 from socialbot.drafting.guardrails import Flag
 
 #: Flag code, stable for the store and the moderation UI.

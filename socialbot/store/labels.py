@@ -1,8 +1,9 @@
 """Labels: what a person said a post really is, beside what the model said at the time.
 
-The schema is owned by migration 0013_labels. Like the audit log the table is
-append-only (triggers refuse edits and deletes): a correction of a correction is a
-new row, and the newest row per post and kind is the one that counts. A row whose
+The schema is owned by migration 0013_labels. The table is append-only (a trigger
+refuses edits): a correction of a correction is a new row, and the newest row per post
+and kind is the one that counts. Rows are deleted only by socialbot.privacy, when the
+post they name is erased (forget, retention, the compliance check). A row whose
 `value` is None withdraws the earlier label (a rejection that was undone).
 """
 

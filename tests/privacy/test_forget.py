@@ -18,6 +18,7 @@ from socialbot.store import Store
 from socialbot.store.drafts import DRAFTS
 from socialbot.store.grounding import SAVED_REPLIES
 from socialbot.store.ingest import POSTS
+from socialbot.store.labels import LABELS, record_labels
 from socialbot.watching.tables import TREND_BUCKETS
 from tests.privacy.world import (
     NOW,
@@ -56,6 +57,10 @@ def _fill(store: Store) -> dict[str, list[int]]:
         add_billed_read(conn, "200")
         add_quarantined(conn, "JANE_DOE", 1)
         add_quarantined(conn, "bob", 2)
+        for post_id in ("100", "200"):  # a moderator's corrections name the post
+            record_labels(conn, platform="twitter", post_id=post_id,
+                          values={"sentiment": "negative"}, labeller="ana", source="queue",
+                          sample="drafted", now=NOW)
     count_trends(store)
     return pks
 
@@ -89,7 +94,7 @@ def test_forget_removes_the_author_from_every_table_and_the_trends_still_add_up(
     about_jane = _rows_referring(any_store, pks["jane_doe"], jane_ids)
     # the walk found the tables that matter, and Jane is in them
     for table in ("posts", "predictions", "post_topics", "trend_counted", "drafts",
-                  "draft_decisions", "saved_replies", "billed_reads"):
+                  "draft_decisions", "saved_replies", "billed_reads", "labels"):
         assert about_jane.get(table), table
 
     erased = forget(any_store, JANE, now=NOW)
@@ -104,6 +109,8 @@ def test_forget_removes_the_author_from_every_table_and_the_trends_still_add_up(
         others = conn.execute(select(func.count()).select_from(POSTS)).scalar_one()
         log = conn.execute(select(ERASURE_LOG)).one()
         drafts = conn.execute(select(func.count()).select_from(DRAFTS)).scalar_one()
+        labelled = conn.execute(select(LABELS.c.post_id)).scalars().all()
+    assert labelled == ["200"]  # Jane's post's label went with it, bob's stays
     assert "jane" not in dump.lower()  # alert quotes, queued deliveries, quarantine, log
     assert "bob" in dump  # ... while the other author's quote and record stay
     assert saved == (None, "Sorry @{handle}, we are on it")  # the brand's words stay

@@ -1,7 +1,7 @@
 """Labels: what moderators said a post really is (sentiment, need, topics), append-only.
 
 Revision ID: 0013_labels
-Revises: 0011_source_usage
+Revises: 0012_web_users
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from socialbot.store.types import UTCDateTime
 
 revision = "0013_labels"
-down_revision = "0011_source_usage"
+down_revision = "0012_web_users"
 branch_labels = None
 depends_on = None
 
@@ -43,20 +43,21 @@ def upgrade() -> None:
 
 
 def _make_labels_append_only() -> None:
-    """A correction is a new row; the database refuses edits and deletes, as for audit_log."""
+    """A correction is a new row: the database refuses edits. Deletes stay possible
+    because a label names a post, and erasing an author or an expired post
+    (socialbot.privacy) must take its labels with it; nothing else deletes them."""
     if op.get_context().dialect.name == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER labels_no_{verb.lower()} BEFORE {verb} ON labels "
-                "BEGIN SELECT RAISE(ABORT, 'labels is append-only'); END"
-            )
+        op.execute(
+            "CREATE TRIGGER labels_no_update BEFORE UPDATE ON labels "
+            "BEGIN SELECT RAISE(ABORT, 'labels is append-only'); END"
+        )
     elif op.get_context().dialect.name == "postgresql":
         op.execute(
             "CREATE FUNCTION labels_append_only() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION 'labels is append-only'; END $$"
         )
         op.execute(
-            "CREATE TRIGGER labels_append_only BEFORE UPDATE OR DELETE ON labels "
+            "CREATE TRIGGER labels_append_only BEFORE UPDATE ON labels "
             "FOR EACH ROW EXECUTE FUNCTION labels_append_only()"
         )
 

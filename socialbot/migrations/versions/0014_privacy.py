@@ -1,7 +1,7 @@
 """Privacy: the erasure log, and how far each platform's compliance check has got.
 
 Revision ID: 0014_privacy
-Revises: 0011_source_usage
+Revises: 0013_labels
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from socialbot.store.types import UTCDateTime
 
 revision = "0014_privacy"
-down_revision = "0011_source_usage"
+down_revision = "0013_labels"
 branch_labels = None
 depends_on = None
 
