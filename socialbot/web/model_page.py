@@ -1,5 +1,6 @@
 """The classifier's measured accuracy, from its model card and metrics files (the same
-figures `socialbot report` prints), and which model versions made the stored predictions."""
+figures `socialbot report` prints), its agreement with the brand's own labels (the
+figures `socialbot accuracy` prints), and which model versions made the stored predictions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from socialbot.config import Config
+from socialbot.labels.accuracy import below_card, card_figures, card_folder, measure
 from socialbot.report.model_card import read_accuracy
+from socialbot.store.labels import current_labels
 from socialbot.store.predictions import PREDICTIONS
 from socialbot.web.rendering import render
 
@@ -23,7 +26,12 @@ def model(request: Request) -> Response:
             select(PREDICTIONS.c.model_version, func.count())
             .group_by(PREDICTIONS.c.model_version).order_by(func.count().desc()).limit(20)
         ).all()
-    return render(request, "model.html", accuracy=accuracy, versions=versions)
+        groups = measure(current_labels(conn))
+    card = card_figures(card_folder(config))
+    warnings = [warning for group in groups for kind in group.kinds.values()
+                if (warning := below_card(kind, card.get(kind.kind)))]
+    return render(request, "model.html", accuracy=accuracy, versions=versions,
+                  own=groups, card=card, warnings=warnings)
 
 
 ROUTES = [Route("/model", model)]

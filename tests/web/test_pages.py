@@ -156,3 +156,34 @@ def test_post_text_is_shown_as_text_never_run(
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert "javascript:alert" not in page  # not a web link: not made a link
+
+
+def test_the_model_page_shows_agreement_with_the_brands_own_labels(
+        demo: tuple[Config, Store], demo_client: TestClient) -> None:
+    from datetime import UTC, datetime
+
+    from socialbot.store.labels import LABELS, record_labels
+
+    _, store = demo
+    assert "Not measured yet: no labelled posts" in demo_client.get("/model").text
+    with store.reading() as conn:
+        said = conn.execute(
+            select(POSTS.c.platform, POSTS.c.post_id, PREDICTIONS.c.sentiment)
+            .join(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
+            .order_by(POSTS.c.id).limit(4)).all()
+    try:
+        with store.transaction() as conn:
+            for i, (platform, post_id, sentiment) in enumerate(said):
+                # three labels agree with the model, the fourth says otherwise
+                value = sentiment if i < 3 else ("neutral" if sentiment != "neutral"
+                                                 else "positive")
+                record_labels(conn, platform=platform, post_id=post_id,
+                              values={"sentiment": value}, labeller="ana", source="queue",
+                              sample="drafted", now=datetime.now(UTC))
+        page = demo_client.get("/model").text
+        assert "sample drafted" in page
+        assert "75.0%" in page  # 3 of 4, with its Wilson interval beside it
+        assert "30.1%-95.4%" in page
+    finally:
+        with store.transaction() as conn:  # the demo store is shared by the module's tests
+            conn.execute(LABELS.delete())
