@@ -72,10 +72,24 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(60)
+    # elements of a page still loading are waited for (an absent one costs these 5 s)
+    driver.implicitly_wait(5)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+def _submit(driver: Any, button: Any) -> None:
+    """Click a form's button and wait for the next page: a click returns before the
+    browser has loaded it, and the old page's elements go stale under the test."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
 
 
 def _log_in(driver: Any, base: str, name: str) -> None:
@@ -85,7 +99,8 @@ def _log_in(driver: Any, base: str, name: str) -> None:
     assert "/login" in driver.current_url
     driver.find_element(By.NAME, "name").send_keys(name)
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    _submit(driver, driver.find_element(By.CSS_SELECTOR, "form.login button"))
+    assert "/login" not in driver.current_url, "the login was refused"
 
 
 def _shots() -> Path | None:
@@ -107,7 +122,7 @@ def test_log_in_see_the_alert_open_it_and_filter_posts(
         assert "negative posts spiking about delivery" in alerts.text
         if (shots := _shots()) is not None:
             browser.save_screenshot(str(shots / "overview.png"))
-        alerts.find_element(By.TAG_NAME, "a").click()
+        _submit(browser, alerts.find_element(By.TAG_NAME, "a"))
         explanation = browser.find_element(By.ID, "explanation").text
         assert "rising phrases" in explanation
         if shots is not None:
@@ -115,7 +130,7 @@ def test_log_in_see_the_alert_open_it_and_filter_posts(
         browser.get(base + "/posts")
         Select(browser.find_element(By.NAME, "topic")).select_by_visible_text("delivery")
         Select(browser.find_element(By.NAME, "sentiment")).select_by_visible_text("negative")
-        browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+        _submit(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button"))
         posts = browser.find_elements(By.CSS_SELECTOR, "#posts .post")
         assert len(posts) == 50
         assert all("negative" in p.get_attribute("class") for p in posts)
@@ -133,11 +148,11 @@ def test_a_moderator_approves_in_the_browser_and_a_viewer_cannot(
         browser.get(base + "/drafts")
         assert browser.find_elements(By.ID, "draft-1")
         assert not browser.find_elements(By.CSS_SELECTOR, "button.approve")
-        browser.find_element(By.CSS_SELECTOR, "form.logout button").click()
+        _submit(browser, browser.find_element(By.CSS_SELECTOR, "form.logout button"))
 
         _log_in(browser, base, "ana")
         browser.get(base + "/drafts")
-        browser.find_element(By.CSS_SELECTOR, "#draft-1 button.approve").click()
+        _submit(browser, browser.find_element(By.CSS_SELECTOR, "#draft-1 button.approve"))
         assert "Draft 1 approved." in browser.find_element(By.ID, "notice").text
         assert not browser.find_elements(By.ID, "draft-1")
     with store.reading() as conn:
