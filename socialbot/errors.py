@@ -18,7 +18,12 @@
      ├── DataFormatError            a data file is not labelled data we can read (also ValueError)
      ├── QueueError                 a moderation action could not be done
      │    └── ClaimLost                 (socialbot.moderation.queue)
-     └── DeliveryError              (socialbot.watching.channels) an alert could not be sent
+     ├── DeliveryError              (socialbot.watching.channels) an alert could not be sent
+     ├── LabelError                 (socialbot.store.labels) a bad label (also ValueError)
+     ├── RetrainError               (socialbot.labels.retrain) retraining cannot start as asked
+     ├── UserError                  (socialbot.store.web_users) a dashboard user change refused
+     ├── ForgetRefused              (socialbot.privacy.forget) an erasure must wait
+     └── UnknownReference           (socialbot.privacy.references) a table erasure cannot classify
 
 The CLI prints any of them as one line, `error: <message>`, and exits with the class's
 `exit_code`. Branches defined elsewhere are drawn with their module; the ones defined

@@ -24,14 +24,21 @@ def _defined(name: str) -> type:
     import connectors.base
     import models.datasets
     import socialbot.drafting.drafter
+    import socialbot.labels.retrain
     import socialbot.moderation.queue
+    import socialbot.privacy.forget
+    import socialbot.privacy.references
     import socialbot.store.ingest
+    import socialbot.store.labels
+    import socialbot.store.web_users
     import socialbot.watching.bucket_width
     import socialbot.watching.channels
 
     for module in (socialbot.errors, connectors.base, models.datasets, socialbot.drafting.drafter,
                    socialbot.moderation.queue, socialbot.store.ingest,
-                   socialbot.watching.bucket_width, socialbot.watching.channels):
+                   socialbot.watching.bucket_width, socialbot.watching.channels,
+                   socialbot.store.labels, socialbot.labels.retrain, socialbot.store.web_users,
+                   socialbot.privacy.forget, socialbot.privacy.references):
         if hasattr(module, name):
             cls = getattr(module, name)
             assert isinstance(cls, type)

@@ -29,14 +29,10 @@ def forget(
 ) -> None:
     """Erase everything stored about one author: posts, predictions, drafts, examples and
     alert quotes built from them. Logs that an erasure happened, not whose."""
-    from socialbot.errors import SocialbotError
     from socialbot.privacy.forget import Author, forget, preview
     from socialbot.store.types import utcnow
 
-    try:
-        who = Author.parse(platform, author)
-    except SocialbotError as exc:
-        fail(str(exc))
+    who = Author.parse(platform, author)
     config = get_config(ctx)
     store = get_store(ctx, config)
     found = preview(store, who)
@@ -44,10 +40,7 @@ def forget(
     console.print(f"{who.platform} author {escape(who.name)}: {summary} stored")
     if not yes and not typer.confirm("Erase all of it? This cannot be undone", default=False):
         fail("nothing erased")
-    try:
-        erased = forget(store, who, now=utcnow())
-    except SocialbotError as exc:
-        fail(str(exc))
+    erased = forget(store, who, now=utcnow())
     detail = ", ".join(f"{table} {n}" for table, n in sorted(erased.tables.items()))
     console.print(f"erased {erased.posts} posts, {erased.rows} rows in all"
                   + (f" ({detail})" if detail else ""))
@@ -64,15 +57,11 @@ def export(
         dir_okay=False)] = None,
 ) -> None:
     """Print (or write) everything stored about one author as JSON: what forget would erase."""
-    from socialbot.errors import SocialbotError
     from socialbot.privacy.export import export_author
     from socialbot.privacy.forget import Author
     from socialbot.store.types import utcnow
 
-    try:
-        who = Author.parse(platform, author)
-    except SocialbotError as exc:
-        fail(str(exc))
+    who = Author.parse(platform, author)
     config = get_config(ctx)
     store = get_store(ctx, config)
     with store.reading() as conn:

@@ -26,7 +26,6 @@ def train_from_labels(
     from models.datasets import DataFormatError, load_labelled
     from models.reply_need import load_complaints
     from socialbot.labels.retrain import (
-        RetrainError,
         RetrainOptions,
         labelled_posts,
         retrain,
@@ -59,12 +58,9 @@ def train_from_labels(
     err_console.print(f"{len(posts)} labelled posts of {name}; starting from {current}; "
                       f"{len(public)} public sentiment rows and {len(public_need)} public need "
                       f"rows to mix in; {options.steps} steps")
-    try:
-        with tempfile.TemporaryDirectory(prefix="socialbot-retrain-") as work:
-            outcome = retrain(posts, current=current, install_to=target, work_dir=Path(work),
-                              options=options, public=public, public_need=public_need)
-    except RetrainError as exc:
-        fail(str(exc))
+    with tempfile.TemporaryDirectory(prefix="socialbot-retrain-") as work:
+        outcome = retrain(posts, current=current, install_to=target, work_dir=Path(work),
+                          options=options, public=public, public_need=public_need)
     console.print(f"held-out labels ({outcome.held_posts} posts, not trained on; "
                   f"{outcome.train_posts} trained on):")
     console.print(f"  current {current.name}: {outcome.current}", highlight=False)

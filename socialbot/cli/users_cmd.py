@@ -29,17 +29,14 @@ def add(
     ] = "viewer",
 ) -> None:
     """Add a dashboard user; the password is asked for twice and stored as an argon2 hash."""
-    from socialbot.store.web_users import Role, UserError, add_user
+    from socialbot.store.web_users import Role, add_user
 
     if role not in ROLES:
         fail(f"--role: use {', '.join(ROLES)}")
     config = get_config(ctx)
     store = get_store(ctx, config)
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = add_user(store, name, role=Role(role), password=password)
-    except UserError as exc:
-        fail(str(exc))
+    user = add_user(store, name, role=Role(role), password=password)
     console.print(f"added {escape(user.name)} ({user.role})", highlight=False)
 
 
@@ -68,13 +65,10 @@ def remove(
     name: Annotated[str, typer.Argument(help="The user to remove.")],
 ) -> None:
     """Remove a dashboard user; their open sessions end at once."""
-    from socialbot.store.web_users import UserError, remove_user
+    from socialbot.store.web_users import remove_user
 
     config = get_config(ctx)
-    try:
-        remove_user(get_store(ctx, config), name)
-    except UserError as exc:
-        fail(str(exc))
+    remove_user(get_store(ctx, config), name)
     console.print(f"removed {escape(name)}", highlight=False)
 
 

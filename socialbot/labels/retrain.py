@@ -25,6 +25,7 @@ from sqlalchemy import Connection, select
 from models.datasets import LabelledText
 from models.reply_need import NEEDS, NeedExample
 from socialbot.domain import SENTIMENTS
+from socialbot.errors import SocialbotError
 from socialbot.labels.accuracy import Agreement
 from socialbot.store.ingest import POSTS
 from socialbot.store.labels import current_labels
@@ -32,7 +33,7 @@ from socialbot.store.labels import current_labels
 logger = logging.getLogger(__name__)
 
 
-class RetrainError(Exception):
+class RetrainError(SocialbotError):
     """Retraining cannot start as asked; the message says why."""
 
 

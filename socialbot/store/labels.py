@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from socialbot.errors import SocialbotError
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import PREDICTIONS
 from socialbot.store.types import UTCDateTime
@@ -48,7 +49,7 @@ NEED_VALUES = ("complaint", "question", "none")
 NO_TOPIC = "other"
 
 
-class LabelError(ValueError):
+class LabelError(SocialbotError, ValueError):
     """A label that cannot be stored as given; the message says why."""
 
 
