@@ -20,8 +20,10 @@ from models.artefact import PACKAGED_ENCODER, ArtefactError
 from models.encoders import (
     INT8_SCHEME,
     AdaptedEncoder,
+    Quantize,
     SequenceClassifierEncoder,
     quantize_int8,
+    resolve_quantize,
 )
 from models.heads import pad_right
 from models.reply_need import NEEDS
@@ -33,7 +35,10 @@ logger = logging.getLogger(__name__)
 
 #: The artefact the default config loads (trained by `socialbot train sentiment`).
 DEFAULT_MODEL = Path(__file__).with_name("sentiment-minilm")
-DEFAULT_TOPIC_THRESHOLD = 0.35
+#: Topic score needed to count a post under a topic, on the base encoder's cosine scale:
+#: the best of 0.20-0.50 on complaints.tsv@train's industries (`socialbot eval topics
+#: --sweep`); the fine-tuned vector's scale was higher (0.35).
+DEFAULT_TOPIC_THRESHOLD = 0.25
 #: secondary topics must score within this of the best one (see `assign_topics`)
 DEFAULT_TOPIC_MARGIN = 0.05
 MAX_TOKENS = 128
@@ -85,23 +90,25 @@ class PostClassifier:
         path: str | Path | None = None,
         *,
         device: str | None = None,
-        quantize: bool = False,
+        quantize: Quantize = False,
         labels: Mapping[str, str] | None = None,
         topic_threshold: float = DEFAULT_TOPIC_THRESHOLD,
         topic_margin: float = DEFAULT_TOPIC_MARGIN,
         topic_model: str | None = None,
+        shared_topics: bool = False,
     ) -> PostClassifier:
         """Load the project artefact at `path` (default: the shipped one) or any
         local HF sequence-classification folder, with `labels` mapping its label
         names to negative/neutral/positive when they are not already those. Such a
         model's topics come from `topic_model` (default: the packaged encoder),
-        which costs a second encoder pass per batch."""
+        which costs a second encoder pass per batch. The project artefact scores topics
+        on its frozen base encoder (also a second pass) unless `shared_topics`."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         folder = Path(path) if path else DEFAULT_MODEL
         backend: AdaptedEncoder | SequenceClassifierEncoder
         if (folder / "classifier.json").exists():
-            backend = AdaptedEncoder(folder)
+            backend = AdaptedEncoder(folder, shared_topics=shared_topics)
         elif not (folder / "config.json").exists():
             raise ArtefactError(f"{folder}: neither a socialbot classifier nor a Hugging Face "
                                 "model folder")
@@ -109,10 +116,11 @@ class PostClassifier:
             backend = SequenceClassifierEncoder(folder, labels=labels,
                                                 topic_model=topic_model or PACKAGED_ENCODER)
         target = pick_device(device)
-        if quantize and target.type == "cpu":
+        quantize = target.type == "cpu" and resolve_quantize(quantize)
+        if quantize:
             backend = quantize_int8(backend)  # type: ignore[assignment]
         logger.info("loaded classifier %s on %s", backend.version, target)
-        return cls(backend, device=target, quantized=quantize and target.type == "cpu",
+        return cls(backend, device=target, quantized=quantize,
                    topic_threshold=topic_threshold, topic_margin=topic_margin)
 
     def save_pretrained(self, path: str | Path) -> None:
@@ -283,16 +291,18 @@ def load_classifier(
     path: str | Path | None = None,
     *,
     device: str | None = None,
-    quantize: bool = False,
+    quantize: Quantize = False,
     num_threads: int | None = None,
     labels: Mapping[str, str] | None = None,
     topic_threshold: float = DEFAULT_TOPIC_THRESHOLD,
     topic_margin: float = DEFAULT_TOPIC_MARGIN,
     topic_model: str | None = None,
+    shared_topics: bool = False,
 ) -> PostClassifier:
     """Load a classifier for the core: `path` None means the shipped artefact."""
     if num_threads:
         torch.set_num_threads(num_threads)
     return PostClassifier.from_pretrained(path, device=device, quantize=quantize, labels=labels,
                                           topic_threshold=topic_threshold,
-                                          topic_margin=topic_margin, topic_model=topic_model)
+                                          topic_margin=topic_margin, topic_model=topic_model,
+                                          shared_topics=shared_topics)

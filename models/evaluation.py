@@ -104,7 +104,9 @@ def evaluate_rows(
     """Load the model at `model` (None: the shipped one) and `evaluate` it on `rows`."""
     from models.classifier import load_classifier
 
-    classifier = load_classifier(model, num_threads=num_threads, quantize=quantize)
+    # sentiment only: topics (and their second encoder pass) play no part
+    classifier = load_classifier(model, num_threads=num_threads, quantize=quantize,
+                                 shared_topics=True)
     return evaluate(classifier, rows)
 
 

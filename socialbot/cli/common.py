@@ -130,6 +130,7 @@ def open_configured_classifier(config: Config, model: Path | None,
     """The classifier `--model` names, else `[classifier] model` (else the shipped one), on
     the configured device and threads; `options` go to `load_classifier`."""
     settings = config.classifier
+    options.setdefault("shared_topics", settings.topic_encoder == "shared")
     return open_classifier(
         model or (config.resolve_path(settings.model) if settings.model else None),
         named_by="--model" if model else "[classifier] model",

@@ -35,6 +35,9 @@ def eval_topics_cmd(
     label_column: Annotated[str, typer.Option(
         help="Column holding each post's topic; a label that is not a topic means "
         "`other`.")] = "topic",
+    labels: Annotated[Path | None, typer.Option(
+        help="TSV of id and topic labelled by hand for rows of --data (matched on its id "
+        "column); only those rows are scored.")] = None,
     topics: Annotated[Path | None, typer.Option(
         help="TOML file of [[topic]] tables (default: the watch's topics in config).")
     ] = None,
@@ -66,7 +69,8 @@ def eval_topics_cmd(
         fail("no topics to measure", code=2)
     names = [t.name for t in chosen]
     try:
-        rows = load_topic_rows(data, label_column=label_column, topic_names=names)
+        rows = load_topic_rows(data, label_column=label_column, topic_names=names,
+                               labels=labels)
     except (DataFormatError, OSError) as exc:
         fail(str(exc))
     settings = config.classifier

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import Connection, select
 
@@ -97,12 +98,14 @@ class Scores:
         return f"sentiment {self.sentiment}{need}"
 
 
-def score(model: Path, held: Sequence[LabelledPost], *, quantize: bool,
+def score(model: Path, held: Sequence[LabelledPost], *, quantize: bool | Literal["auto"],
           num_threads: int | None = None) -> Scores:
     """Agreement of the classifier at `model` with the held-out posts' labels."""
     from models.classifier import load_classifier
 
-    classifier = load_classifier(model, quantize=quantize, num_threads=num_threads)
+    # no topics are scored here: the one shared pass is enough
+    classifier = load_classifier(model, quantize=quantize, num_threads=num_threads,
+                                 shared_topics=True)
     said = classifier.predict_batch([p.text for p in held], [])
     sentiment = [(p.sentiment, s.sentiment) for p, s in zip(held, said, strict=True)
                  if p.sentiment is not None]
@@ -137,7 +140,7 @@ class RetrainOptions:
     #: public rows drawn per (repeated) brand row: 1 = half brand, half public
     public_share: float = 1.0
     anchor_weight: float = 0.3
-    quantize: bool = True
+    quantize: bool | Literal["auto"] = "auto"  # as [classifier] quantize
     num_threads: int | None = None
     min_posts: int = 30
 

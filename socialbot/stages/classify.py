@@ -48,6 +48,7 @@ def load_configured_classifier(settings: ClassifierConfig, base: Config) -> Clas
         labels=settings.labels or None,
         topic_threshold=settings.topic_threshold,
         topic_margin=settings.topic_margin,
+        shared_topics=settings.topic_encoder == "shared",
     )
 
 

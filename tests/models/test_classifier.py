@@ -35,7 +35,7 @@ def test_save_load_round_trip_predicts_the_same(tiny_artefact: Path, tmp_path: P
     a = first.predict_batch(texts, TOPICS)
     b = second.predict_batch(texts, TOPICS)
     assert a == b
-    assert second.version == "tiny-test"
+    assert second.version == "tiny-test+basetopics"  # topics on the frozen base
 
 
 def test_predict_shape_follows_input(tiny_artefact: Path) -> None:
@@ -47,7 +47,7 @@ def test_predict_shape_follows_input(tiny_artefact: Path) -> None:
     assert set(one.scores) == set(SENTIMENTS)
     assert sum(one.scores.values()) == pytest.approx(1.0, abs=1e-3)
     assert one.sentiment == max(one.scores, key=one.scores.__getitem__)
-    assert one.topics and one.model_version == "tiny-test"
+    assert one.topics and one.model_version == "tiny-test+basetopics"
     assert classifier.predict_batch([], TOPICS) == []
 
 
@@ -74,7 +74,7 @@ def test_int8_quantisation_keeps_predictions_close(tiny_artefact: Path) -> None:
     quantized = load_classifier(tiny_artefact, quantize=True)
     texts = [r.text for r in toy_rows(30, seed=7)]
     a, b = plain.predict_batch(texts), quantized.predict_batch(texts)
-    assert quantized.version == "tiny-test+int8row"
+    assert quantized.version == "tiny-test+basetopics+int8row"
     agree = sum(x.sentiment == y.sentiment for x, y in zip(a, b, strict=True))
     assert agree >= 27
 
@@ -138,3 +138,54 @@ def test_swapped_hf_model_predicts_with_its_mapping(
 def test_a_folder_that_is_no_model_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ArtefactError, match="neither"):
         load_classifier(tmp_path)
+
+
+def test_topics_come_from_the_frozen_base_encoder_unless_shared(tiny_artefact: Path) -> None:
+    """Fine-tuning moves the encoder's sentence space; topic examples are written for
+    the base's. By default a post's topic embedding is the untouched base encoder's
+    (what the base alone would give), and `shared_topics` takes the fine-tuned pass's."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from models.artefact import ArtefactConfig, resolve_base_model
+    from models.encoders import mean_embedding
+
+    texts = ["my parcel is late again", "charged twice for one order"]
+    base_dir = resolve_base_model(ArtefactConfig.load(tiny_artefact).base_model)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    batch = tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        expected = mean_embedding(AutoModel.from_pretrained(base_dir).eval(),
+                                  batch["input_ids"], batch["attention_mask"])
+    base = load_classifier(tiny_artefact)
+    shared = load_classifier(tiny_artefact, shared_topics=True)
+    assert torch.allclose(base.embed(texts), expected, atol=1e-5)
+    assert not torch.allclose(shared.embed(texts), expected, atol=1e-3)
+    assert [p.embedding for p in base.predict_batch(texts, TOPICS)] == [
+        pytest.approx(row, abs=1e-4) for row in expected.tolist()]
+    assert shared.version == "tiny-test" and base.version == "tiny-test+basetopics"
+
+
+def test_auto_quantisation_follows_the_cpus_int8_speed(
+        tiny_artefact: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`quantize = "auto"` quantises only where int8 products beat float32: on an AVX2-only
+    CPU they are ~40x slower, and the default would make classifying ~35x slower."""
+    import models.classifier
+
+    monkeypatch.setattr(models.classifier, "resolve_quantize",
+                        lambda q: q is True or (q == "auto" and fast))
+    fast = True
+    assert load_classifier(tiny_artefact, quantize="auto").version.endswith("+int8row")
+    fast = False
+    assert not load_classifier(tiny_artefact, quantize="auto").version.endswith("+int8row")
+    assert load_classifier(tiny_artefact, quantize=True).version.endswith("+int8row")
+
+
+def test_the_int8_probe_answers_and_is_asked_once() -> None:
+    from models.encoders import int8_is_faster, resolve_quantize
+
+    int8_is_faster.cache_clear()
+    answer = resolve_quantize("auto")
+    assert isinstance(answer, bool) and int8_is_faster.cache_info().misses == 1
+    assert resolve_quantize("auto") is answer and int8_is_faster.cache_info().hits >= 1
+    assert resolve_quantize(False) is False and resolve_quantize(True) is True

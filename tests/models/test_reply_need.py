@@ -91,7 +91,7 @@ def test_the_need_head_can_be_trained_with_the_encoder(tiny_encoder: Path,
     assert config.extra["reply_need"]["rows_per_label"] == {"complaint": 40, "question": 40,
                                                             "none": 40}
     classifier = PostClassifier.from_pretrained(tmp_path / "joint")
-    assert classifier.version == "tiny-joint+need"
+    assert classifier.version == "tiny-joint+basetopics+need"
     texts = ["@shop my order 7 is broken and late, awful", "@shop do you open on sunday 3?",
              "lovely table meeting on tuesday 9"]
     assert [p.need for p in classifier.predict(texts)] == list(NEEDS)

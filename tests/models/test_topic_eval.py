@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from models.datasets import DataFormatError
 from models.topic_eval import load_topic_rows, score_assignments
 from models.topics import OTHER
 from socialbot.cli import app
@@ -32,6 +34,23 @@ def test_labels_outside_the_topics_belong_in_other(tmp_path: Path) -> None:
     rows = load_topic_rows(data, label_column="domain", topic_names=["transport"])
     assert [(r.text, r.topic) for r in rows] == [("my flight was late", "transport"),
                                                  ("nice weather", OTHER)]
+
+
+def test_hand_labels_by_id_pick_the_rows_and_their_topics(tmp_path: Path) -> None:
+    """Topics labelled by hand for some rows of a data set whose text stays outside the
+    repository: only the labelled rows are read, with the hand-given topic."""
+    data = tmp_path / "posts.tsv"
+    data.write_text("id\tdomain\ttext\n1\ttransport\tmy bag never arrived\n"
+                    "2\ttransport\tflight delayed again\n3\tfood\tcold fries\n",
+                    encoding="utf-8")
+    labels = tmp_path / "reasons.tsv"
+    labels.write_text("id\ttopic\n1\tluggage\n2\tthanks\n", encoding="utf-8")
+    rows = load_topic_rows(data, topic_names=["luggage", "delays"], labels=labels)
+    assert [(r.text, r.topic) for r in rows] == [("my bag never arrived", "luggage"),
+                                                 ("flight delayed again", OTHER)]
+    labels.write_text("id\ttopic\n99\tluggage\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match="no id matches"):
+        load_topic_rows(data, topic_names=["luggage"], labels=labels)
 
 
 def test_eval_topics_prints_per_topic_figures(tiny_artefact: Path, tmp_path: Path) -> None:
