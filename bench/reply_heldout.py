@@ -13,7 +13,7 @@ bench/topics/complaint_domains.toml (`--no-topic-check` skips loading it). With
 generating (seconds, not minutes).
 
     .venv/bin/python bench/reply_heldout.py [--adapter models/reply-smollm2 | --no-adapter]
-        [--max-new-tokens 120] [--from-metrics] [--no-topic-check]
+        [--max-new-tokens 120] [--from-metrics | --examples-only] [--no-topic-check]
 """
 
 from __future__ import annotations
@@ -119,34 +119,67 @@ def report_bad_drafts(topics: TopicReader | None) -> None:
           + ", ".join(f"{check} {rate}" for check, rate in caught.items()))
 
 
+def nearest_replies(classifier: object, train: list[ReplyPair],
+                    held_out: list[ReplyPair]) -> list[str]:
+    """"Examples only": each held-out post answered with the brand's own reply to its
+    most similar training post (same brand first), by the classifier's embedding: what
+    the drafter proposes from approved history with no generator at all."""
+    embed = classifier.embed  # type: ignore[attr-defined]
+    known = embed([p.post for p in train])
+    asked = embed([p.post for p in held_out])
+    similar = asked @ known.T
+    replies = []
+    for row, pair in zip(similar, held_out, strict=True):
+        same = [i for i, t in enumerate(train) if t.brand == pair.brand]
+        pool = same or list(range(len(train)))
+        best = max(pool, key=lambda i: float(row[i]))
+        replies.append(train[best].reply)
+    return replies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", default=["../shared/data/replies"])
     parser.add_argument("--adapter", type=Path, default=Path("models/reply-smollm2"))
     parser.add_argument("--no-adapter", action="store_true", help="score the bare base model")
+    parser.add_argument("--base", default=None,
+                        help="base model: gemma3-270m, a .gguf file or a HF folder "
+                        "(default: the packaged SmolLM2)")
     parser.add_argument("--held-out", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-new-tokens", type=int, default=60)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--from-metrics", action="store_true", help="re-check stored drafts")
+    parser.add_argument("--examples-only", action="store_true",
+                        help="score the nearest training reply as the draft (no generator)")
     parser.add_argument("--no-topic-check", action="store_true",
                         help="leave out the off-topic check (no classifier is loaded)")
     opts = parser.parse_args()
 
-    _, held_out = split_pairs(load_pairs(opts.data), held_out=opts.held_out, seed=opts.seed)
+    train, held_out = split_pairs(load_pairs(opts.data), held_out=opts.held_out,
+                                  seed=opts.seed)
     topics = None
-    if not opts.no_topic_check:
+    if not opts.no_topic_check or opts.examples_only:
         from socialbot.stages.classify import load_configured_classifier
 
         config = load_config(REPO / "config.toml")
-        topics = TopicReader(load_configured_classifier(config.classifier, config),  # type: ignore[arg-type]
-                             read_topics(DOMAIN_TOPICS))
+        classifier = load_configured_classifier(config.classifier, config)
+        topics = None if opts.no_topic_check else TopicReader(
+            classifier, read_topics(DOMAIN_TOPICS))  # type: ignore[arg-type]
     report("real brand replies", held_out, [p.reply for p in held_out], topics=topics)
     report_bad_drafts(topics)
+    if opts.examples_only:
+        started = time.perf_counter()
+        drafts = nearest_replies(classifier, train, held_out)
+        report("examples only (nearest training reply, same brand)", held_out, drafts,
+               topics=topics, seconds=time.perf_counter() - started)
+        return
     if opts.from_metrics:
         metrics = json.loads((opts.adapter / "metrics.json").read_text())
         by_post = {p.post: p for p in held_out}
         for side in ("before", "after"):
+            if metrics[side] is None:  # trained with --no-base-eval
+                continue
             examples = metrics[side]["examples"]
             report(side, [by_post[e["post"]] for e in examples], [e["draft"] for e in examples],
                    topics=topics)
@@ -155,7 +188,7 @@ def main() -> None:
     from models.generator import ReplyGenerator
 
     adapter = None if opts.no_adapter else opts.adapter
-    generator = ReplyGenerator.load(adapter=adapter, threads=opts.threads)
+    generator = ReplyGenerator.load(opts.base, adapter=adapter, threads=opts.threads)
     started = time.perf_counter()
     drafts = generator.generate(
         [p.request() for p in held_out],

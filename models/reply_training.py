@@ -17,7 +17,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.generator import BASE_NAME, ReplyGenerator, adapter_digest, converted_base, peft_compat
+from models.generator import (
+    BASE_NAME,
+    ReplyGenerator,
+    adapter_digest,
+    converted_base,
+    load_tokenizer,
+    peft_compat,
+    resolve_gguf,
+)
 from models.reply_card import write_card
 from models.reply_data import ReplyPair, load_pairs, split_pairs
 from models.rouge import mean_rouge_l
@@ -56,6 +64,9 @@ class TrainingArguments:
     warmup_ratio: float = 0.1
     eval_max_new_tokens: int = 60
     eval_batch_size: int = 8
+    #: score the bare base on the held-out pairs too (a pretrained base without the
+    #: reply format only rambles, and on CPU that costs as long as the training)
+    base_eval: bool = True
     seed: int = 0
     threads: int = 2
     command: str = ""  # the command line that started the run, for the card
@@ -105,7 +116,7 @@ class TrainingReport:
     steps: int
     final_loss: float
     train_seconds: float
-    before: HeldOutFigures
+    before: HeldOutFigures | None  # None when the base was not scored
     after: HeldOutFigures
     version: str
 
@@ -161,27 +172,29 @@ def train_replies(
     """
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     pairs = load_pairs(args.data)
     train, held_out = split_pairs(pairs, held_out=args.held_out, seed=args.seed)
-    base_dir = converted_base(args.base, cache_dir=cache_dir) if _is_gguf(args.base) else Path(
-        str(args.base)
-    )
-    base_name = BASE_NAME if args.base is None else Path(args.base).stem
-    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    gguf = resolve_gguf(args.base, cache_dir)
+    base_dir = converted_base(gguf, cache_dir=cache_dir) if gguf else Path(str(args.base))
+    base_name = BASE_NAME if args.base is None else Path(gguf or str(args.base)).stem
+    tokenizer = load_tokenizer(base_dir)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
 
-    before = evaluate(
-        ReplyGenerator(model, tokenizer, version=base_name),
-        held_out,
-        guardrail=guardrail,
-        max_new_tokens=args.eval_max_new_tokens,
-        batch_size=args.eval_batch_size,
-    )
-    logger.info("base model on %d held-out pairs: ROUGE-L %.4f", len(held_out), before.rouge_l)
+    before = None
+    if args.base_eval:
+        before = evaluate(
+            ReplyGenerator(model, tokenizer, version=base_name),
+            held_out,
+            guardrail=guardrail,
+            max_new_tokens=args.eval_max_new_tokens,
+            batch_size=args.eval_batch_size,
+        )
+        logger.info("base model on %d held-out pairs: ROUGE-L %.4f", len(held_out),
+                    before.rouge_l)
 
     generator = ReplyGenerator(model, tokenizer, version=base_name)  # for its chat template
     examples, skipped = encode_pairs(generator, train, max_length=args.max_length)
@@ -280,8 +293,7 @@ def _train_loop(
         for batch in batches:
             if step >= total:
                 break
-            ids, labels, mask = _collate(batch, pad_id)
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss = _reply_loss(model, batch, pad_id)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -306,6 +318,7 @@ def _length_batches(
 def _collate(
     batch: list[tuple[list[int], list[int]]], pad_id: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Left-padded (ids, labels, mask): every row's reply ends in the last column."""
     import torch
 
     width = max(len(ids) for ids, _ in batch)
@@ -313,14 +326,34 @@ def _collate(
     labels = torch.full((len(batch), width), -100, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
     for row, (tokens, targets) in enumerate(batch):
-        ids[row, : len(tokens)] = torch.tensor(tokens)
-        labels[row, : len(targets)] = torch.tensor(targets)
-        mask[row, : len(tokens)] = 1
+        ids[row, width - len(tokens):] = torch.tensor(tokens)
+        labels[row, width - len(targets):] = torch.tensor(targets)
+        mask[row, width - len(tokens):] = 1
     return ids, labels, mask
 
 
-def _is_gguf(base: str | None) -> bool:
-    return base is None or base.endswith(".gguf")
+def _reply_loss(
+    model: torch.nn.Module, batch: list[tuple[list[int], list[int]]], pad_id: int
+) -> torch.Tensor:
+    """Mean cross-entropy over the reply tokens, with logits only where replies are.
+
+    Left padding puts every reply in the last columns, so the LM head (a [hidden x
+    vocab] product per position: 262k columns for Gemma 3) runs on those columns
+    alone instead of on every prompt token whose loss is masked anyway.
+    """
+    import torch
+
+    ids, labels, mask = _collate(batch, pad_id)
+    has_label = (labels != -100).any(0).nonzero()
+    first = max(1, int(has_label[0])) if len(has_label) else ids.shape[1] - 1
+    keep = ids.shape[1] - first + 1  # the position before the first reply token predicts it
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                   logits_to_keep=keep).logits
+    targets = labels[:, -(keep - 1):] if keep > 1 else labels[:, :0]
+    return torch.nn.functional.cross_entropy(
+        logits[:, :-1].reshape(-1, logits.shape[-1]).float(), targets.reshape(-1),
+        ignore_index=-100)
 
 
 def _neutral_base_path(config_path: Path, base_name: str) -> None:

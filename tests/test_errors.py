@@ -136,3 +136,20 @@ def test_replaying_what_is_not_a_file_is_one_line_and_leaves_no_source_behind(
     assert target in _one_error_line(result.output)
     status = CliRunner().invoke(app, ["--config", str(cfg), "status", "--json"])
     assert "replay:" not in status.output  # no source left backing off for good
+
+
+def test_gemma_without_its_packages_says_how_to_install_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`[drafting] model = "gemma3-270m"` names a packaged base, not a path: without its
+    packages the start-up check says which extra to install, before any work."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name.startswith("gemma3_270m") else real(name, *a))
+    cfg = _config(tmp_path, '[drafting]\nmodel = "gemma3-270m"\n')
+    result = CliRunner().invoke(app, ["--config", str(cfg), "run", "--once"])
+    assert result.exit_code == 2, result.output
+    line = _one_error_line(result.output)
+    assert "[drafting] model" in line and "socialbot[gemma]" in line
+    assert not (tmp_path / "x.db").exists()

@@ -156,3 +156,52 @@ def test_shared_reply_data_loads() -> None:
     pairs = load_pairs([SHARED_REPLIES])
     assert len(pairs) > 500
     assert all(p.post and p.reply and not p.reply.startswith("@") for p in pairs)
+
+
+def test_reply_only_logits_give_the_full_models_loss(tmp_path: Path) -> None:
+    """Computing logits only where replies are is a speed-up, not a different loss."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from models.reply_training import _reply_loss
+
+    folder = save_tiny_llama(tmp_path / "tiny")
+    model = AutoModelForCausalLM.from_pretrained(folder).eval()
+    batch = [([5, 6, 7, 8, 9, 10], [-100, -100, -100, -100, 9, 10]),
+             ([11, 12, 13, 14], [-100, -100, 13, 14]),
+             ([20, 21, 22, 23, 24, 25, 26, 27], [-100] * 5 + [25, 26, 27])]
+    expected = []
+    for ids, labels in batch:  # one unpadded row at a time: HF's own shifted loss
+        out = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels]))
+        expected.append((out.loss * sum(t != -100 for t in labels)).item())
+    tokens = sum(sum(t != -100 for t in labels) for _, labels in batch)
+    with torch.no_grad():
+        got = _reply_loss(model, batch, pad_id=0).item()
+    assert got == pytest.approx(sum(expected) / tokens, rel=1e-4)
+
+
+def test_a_base_without_chat_template_gets_the_turn_format(tmp_path: Path) -> None:
+    """A pretrained Gemma-style base ships no template: drafting builds Gemma's turns and
+    stops at end-of-turn; a tokenizer with neither is refused with a clear error."""
+    from transformers import AutoTokenizer
+
+    from models.generator import load_tokenizer
+    from socialbot.errors import GeneratorError
+
+    folder = save_tiny_llama(tmp_path / "tiny")
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer.chat_template = None
+    tokenizer.save_pretrained(folder)
+    (folder / "chat_template.jinja").unlink(missing_ok=True)
+    with pytest.raises(GeneratorError, match="no chat template"):
+        load_tokenizer(folder)
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<start_of_turn>",
+                                                                "<end_of_turn>"]})
+    tokenizer.save_pretrained(folder)
+    turned = load_tokenizer(folder)
+    text = turned.apply_chat_template(
+        [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "hi"}],
+        tokenize=False, add_generation_prompt=True)
+    assert text.endswith("<start_of_turn>user\nhi<end_of_turn>\n<start_of_turn>model\n")
+    assert "<start_of_turn>system\nBe kind.<end_of_turn>" in text
+    assert turned.eos_token == "<end_of_turn>"
