@@ -94,8 +94,12 @@ def report(name: str, pairs: list[ReplyPair], drafts: list[str], *,
     per_check = ", ".join(f"{check} {sum(check in c for c in new)}" for check in NEW_CHECKS
                           if topics is not None or check != "off_topic")
     speed = f", {seconds / len(drafts):.2f} s/draft" if seconds is not None else ""
+    references = [p.reply for p in pairs]
+    shown = [sign(sanitise(d, platform="twitter"), p.voice()) for d, p in zip(drafts, pairs,
+                                                                             strict=True)]
     print(
-        f"{name}: ROUGE-L {mean_rouge_l(drafts, [p.reply for p in pairs]):.4f}, "
+        f"{name}: ROUGE-L {mean_rouge_l(drafts, references):.4f} as generated, "
+        f"{mean_rouge_l(shown, references):.4f} as the queue shows it, "
         f"guardrail pass {passed}/{len(pairs)} ({passed / len(pairs):.1%}), "
         f"new checks flag {flagged}/{len(pairs)} ({flagged / len(pairs):.1%}: {per_check}), "
         f"mean length {sum(map(len, drafts)) / len(drafts):.0f} chars{speed}, "

@@ -205,13 +205,24 @@ _SIGNATURE = re.compile(
 )
 
 
+#: A sign-off inside a draft: "^PB", "*SR", "*SP*" after a space. The reply ends there;
+#: what a model writes after signing is not part of it (Gemma 3 270M, fine-tuned briefly,
+#: signs and then runs on: "...help.parcelly.com *SR artistdata *MS", "^PB𒍂SRRS"). A
+#: caret is no punctuation English uses; after "*" two capitals, so emphasis ("*please*
+#: note") is not a sign-off.
+_FIRST_SIGN_OFF = re.compile(r"(?:\s*\b[Ss]igned:?)?\s(?:\^[A-Za-z]|\*[A-Z]{2})")
+
+
 def sign(draft_text: str, voice: BrandVoice) -> str:
-    """The draft with any signature it wrote replaced by the voice's `sign_off` (if set).
+    """The draft up to its first sign-off, with any signature it wrote replaced by the
+    voice's `sign_off` (if set).
 
     A safe repair like `sanitise`: a signature says who answers, which is the brand's
-    to choose, not the model's.
+    to choose, not the model's; and it says the reply is over.
     """
-    text = _SIGNATURE.sub("", draft_text).rstrip()
+    first = _FIRST_SIGN_OFF.search(draft_text)
+    text = draft_text[: first.start()] if first else draft_text
+    text = _SIGNATURE.sub("", text).rstrip()
     if voice.sign_off and text:
         text = f"{text} {voice.sign_off}"
     return text

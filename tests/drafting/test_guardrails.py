@@ -264,6 +264,15 @@ def test_check_and_sanitise_never_crash(text: str) -> None:
         ("Signed: *NINASHAH", ""),  # nothing but a signature: empty, so flagged
         ("Order 2-3 days early for Xmas", "Order 2-3 days early for Xmas ^PB"),
         ("Thanks for the heads-up *smiles*", "Thanks for the heads-up ^PB"),
+        # a model that signs and runs on: the reply ended at its sign-off
+        ("Please submit a ticket here: https://help.parcelly.com *SR artistdata *MS *MS",
+         "Please submit a ticket here: https://help.parcelly.com ^PB"),
+        ("Happy to help. ^PB Please include your order number. *JBꗕ𒄲SRKS ^PB",
+         "Happy to help. ^PB"),
+        ("Sorry! *SP* Thank you for reporting this. ^PB éparsément ^PB", "Sorry! ^PB"),
+        ("DM us the order number. ^PB𒌗JFSRYBSRDRSRYB ^PB", "DM us the order number. ^PB"),
+        ("We're here to assist. *SPFindingsRequest ^PB", "We're here to assist. ^PB"),
+        ("*Please* note the *new* link", "*Please* note the *new* link ^PB"),
     ],
 )
 def test_the_brand_signs_drafts_not_the_model(raw: str, signed: str) -> None:
