@@ -17,7 +17,7 @@ $SOCIALBOT_OPENAI_KEY if set).
 Both are timed at the generator boundary the draft stage calls (guardrails excluded).
 
     .venv/bin/python bench/bench_drafting.py [--backend local|openai|both] [--requests 32]
-        [--batch-size 16] [--greedy] [--base-url URL --model NAME]
+        [--batch-size 16] [--greedy] [--base gemma3-270m] [--base-url URL --model NAME]
 """
 
 from __future__ import annotations
@@ -63,10 +63,11 @@ def demo_requests(n: int) -> list[DraftRequest]:
 
 def bench_local(opts: argparse.Namespace, requests: list[DraftRequest]) -> float:
     """Batched vs one at a time with the packaged model; returns batched drafts per minute."""
-    from models.generator import ReplyGenerator
+    from models.generator import ReplyGenerator, default_adapter
 
     started = time.perf_counter()
-    generator = ReplyGenerator.load(threads=opts.threads)
+    generator = ReplyGenerator.load(opts.base, adapter=default_adapter(opts.base),
+                                    threads=opts.threads)
     print(f"local: generator {generator.version} loaded in {time.perf_counter() - started:.1f} s")
     options: dict[str, Any] = {
         "voice": VOICE,
@@ -175,6 +176,9 @@ def main() -> None:
         "--max-new-tokens", type=int, default=defaults.max_new_tokens, help="tokens per draft"
     )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--base", default=None,
+                        help="local: gemma3-270m for packaged Gemma 3 270M + its adapter "
+                        "(default: packaged SmolLM2 + its adapter)")
     parser.add_argument("--greedy", action="store_true", help="greedy decoding (same drafts)")
     parser.add_argument("--base-url", default="", help="a real OpenAI-compatible server")
     parser.add_argument("--model", default="", help="the model name that server serves")
