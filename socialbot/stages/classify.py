@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Select, delete, func, select
 from socialbot.config import ClassifierConfig, Config
 from socialbot.domain import Prediction, Topic
 from socialbot.grounding.vectors import pack
+from socialbot.labels.learned_topics import LearningTopics
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
 from socialbot.store.dialect import insert_ignoring_conflicts
@@ -123,11 +124,15 @@ class ClassifyStage(Stage):
         default_watch: str | None,
         claim_size: int = 512,
         batch_size: int = 64,
+        learn_from_labels: bool = True,
     ) -> None:
         self.store = store
         self._load = load
         self._model: Classifier | None = None
+        #: the configured topics; `topics_now` adds what people's topic labels taught them
         self.topics = topics
+        self.learning = (LearningTopics(topics, default_watch=default_watch)
+                         if learn_from_labels else None)
         self.default_watch = default_watch
         self.claim_size = claim_size
         self.batch_size = batch_size
@@ -179,8 +184,9 @@ class ClassifyStage(Stage):
         for i, post in enumerate(batch):
             by_watch[post.watch or self.default_watch].append(i)
         out: list[Prediction | None] = [None] * len(batch)
+        every_topic = self.topics_now()
         for watch, indexes in by_watch.items():
-            topics = self.topics.get(watch or "", [])
+            topics = every_topic.get(watch or "", [])
             texts = [batch[i].text for i in indexes]
             for i, p in zip(
                 indexes,
@@ -189,6 +195,13 @@ class ClassifyStage(Stage):
             ):
                 out[i] = p
         return [p for p in out if p is not None]
+
+    def topics_now(self) -> dict[str, list[Topic]]:
+        """Each watch's topics, with the examples people's topic labels added."""
+        if self.learning is None:
+            return self.topics
+        with self.store.reading() as conn:
+            return self.learning.current(conn)
 
     def progress(self, conn: Connection) -> dict[str, int]:
         total = conn.execute(select(func.count()).select_from(POSTS)).scalar_one()
