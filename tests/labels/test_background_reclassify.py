@@ -64,8 +64,9 @@ def _versions(store: Store) -> dict[str, str]:
 
 
 def test_a_retrained_model_redoes_old_predictions_newest_first_in_batches(
-    store: Store, tmp_path: Path,
+    any_store: Store, tmp_path: Path,
 ) -> None:
+    store = any_store
     installed = _artefact(tmp_path / "sentiment-parcelly", "v1")
     classify, background, trends = _stages(store, installed)
     for i in range(7):
