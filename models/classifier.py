@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: The artefact the default config loads (trained by `socialbot train sentiment`).
 DEFAULT_MODEL = Path(__file__).with_name("sentiment-minilm")
+#: embedded topic sets kept: one per watch, plus room for each watch's previous set
+TOPIC_CACHE_SIZE = 16
 #: Topic score needed to count a post under a topic, on the base encoder's cosine scale:
 #: the best of 0.20-0.50 on complaints.tsv@train's industries (`socialbot eval topics
 #: --sweep`); the fine-tuned vector's scale was higher (0.35).
@@ -210,9 +212,15 @@ class PostClassifier:
     def topic_index(self, topics: Sequence[Topic]) -> TopicIndex:
         """Embedded `topics`, cached because watches rarely change."""
         key = tuple(topics)
-        if key not in self._topic_cache:
-            self._topic_cache[key] = build_index(key, self.embed)
-        return self._topic_cache[key]
+        index = self._topic_cache.pop(key, None)
+        if index is None:
+            index = build_index(key, self.embed)
+        # topics that learn from labels change their examples over a daemon's life: keep
+        # only the recently used indexes (insertion order is use order) so memory stays flat
+        self._topic_cache[key] = index
+        while len(self._topic_cache) > TOPIC_CACHE_SIZE:
+            del self._topic_cache[next(iter(self._topic_cache))]
+        return index
 
     def _run(
         self, texts: list[str], *, batch_size: int, mode: RunMode

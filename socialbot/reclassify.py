@@ -1,13 +1,27 @@
-"""Re-running the classifier over stored posts after a topic or model change."""
+"""Re-running the classifier over stored posts after a topic or model change: all at once
+(`socialbot reclassify`), or in the background as the daemon's `reclassify` job.
+
+Either way a post's prediction is replaced whole, with a new `classified_at`, so the trends
+stage takes back what the post added under the old model and counts it anew: every counted
+post stays counted once, under one model version.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, exists, func, or_, select
 
+from socialbot.stages.base import Stage
 from socialbot.stages.classify import Claimed, ClassifyStage, write_predictions
 from socialbot.store.ingest import POSTS
+from socialbot.store.predictions import PREDICTIONS
+
+logger = logging.getLogger(__name__)
+
+#: posts one background batch re-does: small, so new posts wait at most one such batch
+BACKGROUND_BATCH = 128
 
 
 def reclassify(
@@ -55,3 +69,82 @@ def reclassify(
         last_pk = batch[-1].pk
         if on_progress:
             on_progress(done, total)
+
+
+class BackgroundReclassify(Stage):
+    """Re-does, a bounded batch at a time, the predictions another model version made.
+
+    After a retrain installs a model the stored posts still carry the old one's answers.
+    Newest posts go first: new posts arrive with the new model, so the posts on one
+    version stay one unbroken stretch of time (everything after a moving point is new),
+    and the recent buckets people look at and alert rules judge agree soonest. A batch
+    starts only when no post waits for its first classification, and shares the model
+    (and its lock) with the classify stage, so new posts are never held up by more than
+    one batch.
+    """
+
+    kind = "classify"  # runs wherever classification runs (`run --only classify`)
+    name = "reclassify"
+
+    def __init__(self, classify: ClassifyStage, *, batch_size: int = BACKGROUND_BATCH) -> None:
+        self.classify = classify
+        self.store = classify.store
+        self.batch_size = batch_size
+
+    def run_batch(self) -> int:
+        with self.store.reading() as conn:
+            if _new_posts_waiting(conn):
+                return 0  # the classify job's work comes first; try again next interval
+        version = self.classify.model.version
+        if self.store.dialect == "postgresql":
+            with self.store.transaction() as conn:
+                batch = self._claim(conn, version)
+                if batch:
+                    write_predictions(conn, batch, self.classify.classify(batch),
+                                      replace=True)
+        else:
+            with self.store.reading() as conn:
+                batch = self._claim(conn, version)
+            if batch:
+                predictions = self.classify.classify(batch)
+                with self.store.transaction() as conn:
+                    write_predictions(conn, batch, predictions, replace=True)
+        if batch:
+            logger.info("reclassified %d posts with %s", len(batch), version)
+        return len(batch)
+
+    def _claim(self, conn: Connection, version: str) -> list[Claimed]:
+        query = (
+            select(POSTS.c.id, POSTS.c.text, POSTS.c.watch)
+            .join(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
+            .where(PREDICTIONS.c.model_version != version)
+            .order_by(POSTS.c.created_at.desc(), POSTS.c.id.desc())
+            .limit(self.batch_size)
+        )
+        if conn.dialect.name == "postgresql":  # parallel workers take different posts
+            query = query.with_for_update(of=PREDICTIONS, skip_locked=True)
+        return [Claimed(r.id, r.text, r.watch) for r in conn.execute(query)]
+
+    def progress(self, conn: Connection) -> dict[str, int]:
+        """Posts on the current model and posts still to re-do.
+
+        The current model is the loaded one; in another process (`socialbot status`) it is
+        the one that wrote the newest prediction, which is the running daemon's as soon as
+        it has classified or reclassified anything.
+        """
+        version = self.classify.loaded_version or conn.execute(
+            select(PREDICTIONS.c.model_version)
+            .order_by(PREDICTIONS.c.classified_at.desc(), PREDICTIONS.c.post_pk.desc())
+            .limit(1)).scalar_one_or_none()
+        if version is None:
+            return {}
+        behind = int(conn.execute(select(func.count()).select_from(PREDICTIONS)
+                                  .where(PREDICTIONS.c.model_version != version)).scalar_one())
+        total = int(conn.execute(select(func.count()).select_from(PREDICTIONS)).scalar_one())
+        return {"on current model": total - behind, "to reclassify": behind}
+
+
+def _new_posts_waiting(conn: Connection) -> bool:
+    unclassified = (select(POSTS.c.id)
+                    .where(~exists().where(PREDICTIONS.c.post_pk == POSTS.c.id)))
+    return conn.execute(select(unclassified.exists())).scalar_one()

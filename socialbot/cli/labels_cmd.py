@@ -1,4 +1,5 @@
-"""Learning from moderators: `label` (a random sample), `labels export` and `accuracy`."""
+"""Learning from moderators: `label` (a random sample), `labels export`, `accuracy` and
+`topics` (what the labels taught each topic)."""
 
 from __future__ import annotations
 
@@ -218,6 +219,37 @@ def accuracy(
                       "figure.[/]")
 
 
+def topics(
+    ctx: typer.Context,
+    watch: Annotated[str | None, typer.Option(help="Watch whose topics to list "
+                                              "(default: the first).")] = None,
+) -> None:
+    """The watch's topics, with how many examples come from config.toml and how many the
+    classifier learned from posts people labelled with the topic (the newest, capped)."""
+    from socialbot.labels.learned_topics import MAX_LEARNED, LearningTopics
+
+    config = get_config(ctx)
+    name = _watch_name(config, watch)
+    configured = list(config.get_watch(name).topics)
+    if not configured:
+        console.print(f"watch {name} has no topics: add [[watch.topic]] tables to config.toml")
+        return
+    learning = LearningTopics({name: configured},
+                              default_watch=config.watch[0].name if config.watch else None)
+    with get_store(ctx, config).reading() as conn:
+        learned = learning.learned_counts(conn, name)
+    table = Table(title=f"topics of {escape(name)}")
+    for column in ("topic", "description", "config examples", "learned examples"):
+        table.add_column(column, justify="right" if "examples" in column else "left")
+    for topic in configured:
+        table.add_row(escape(topic.name), escape(topic.description), str(len(topic.examples)),
+                      str(learned.get(topic.name, 0)))
+    console.print(table)
+    console.print(f"[dim]learned examples: posts labelled with the topic in `socialbot queue` "
+                  f"(key c), `socialbot label` or the dashboard; the newest {MAX_LEARNED} per "
+                  "topic count, and the classify stage picks up new ones without a restart.[/]")
+
+
 def _group_table(group: AccuracyGroup, card: dict[str, CardFigure]) -> Table:
     table = Table(title=f"model {escape(group.model_version)} · sample {group.sample}")
     for column in ("label", "class / topic", "agreement", "95% interval", "posts",
@@ -241,3 +273,4 @@ def register(app: typer.Typer) -> None:
     app.command()(label)
     app.add_typer(labels_app, name="labels")
     app.command()(accuracy)
+    app.command()(topics)

@@ -73,8 +73,14 @@ def train_from_labels(
                   "as .previous)")
     if configured is None or outcome.installed.resolve() != configured.resolve():
         console.print(f'to use it, set in config.toml: [classifier] model = '
-                      f'"{outcome.installed}"', highlight=False)
-    console.print(f"then `socialbot reclassify --watch {name}` re-reads stored posts with it")
+                      f'"{outcome.installed}" and restart `socialbot run`; it then '
+                      "reclassifies stored posts in the background, newest first",
+                      highlight=False)
+    else:
+        console.print("a running `socialbot run` picks it up at its next classify batch and "
+                      "reclassifies stored posts in the background, newest first "
+                      "(`socialbot status` shows how many are left)")
+    console.print(f"to do it now by hand instead: `socialbot reclassify --watch {name}`")
 
 
 def _present(path: Path) -> list[Path]:

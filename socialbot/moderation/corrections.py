@@ -77,11 +77,12 @@ def starting_point(conn: Connection, platform: str, post_id: str) -> Correction:
 
 def record_correction(conn: Connection, *, platform: str, post_id: str,
                       correction: Correction, known_topics: list[str], moderator: str,
-                      now: datetime) -> int:
-    """Store the moderator's answer as labels of a drafted post (source "queue")."""
+                      now: datetime, source: str = "queue", sample: str = "drafted") -> int:
+    """Store the moderator's answer as labels of the post (by default a drafted post,
+    corrected in the queue; the dashboard says where and which posts)."""
     correction.check(known_topics)
     return record_labels(conn, platform=platform, post_id=post_id, values=correction.values(),
-                         labeller=moderator, source="queue", sample="drafted", now=now)
+                         labeller=moderator, source=source, sample=sample, now=now)
 
 
 def record_no_reply(conn: Connection, *, platform: str, post_id: str, moderator: str,

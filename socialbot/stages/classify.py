@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Connection, Select, delete, func, select
@@ -14,6 +16,7 @@ from sqlalchemy import Connection, Select, delete, func, select
 from socialbot.config import ClassifierConfig, Config
 from socialbot.domain import Prediction, Topic
 from socialbot.grounding.vectors import pack
+from socialbot.labels.learned_topics import LearningTopics
 from socialbot.stages.base import Stage, StageContext
 from socialbot.store import Store
 from socialbot.store.dialect import insert_ignoring_conflicts
@@ -50,6 +53,25 @@ def load_configured_classifier(settings: ClassifierConfig, base: Config) -> Clas
         topic_margin=settings.topic_margin,
         shared_topics=settings.topic_encoder == "shared",
     )
+
+
+def model_stamp(folder: Path | None) -> Callable[[], tuple[int, int] | None]:
+    """What tells a running daemon the model folder was replaced (a retrain installs by
+    renaming a new folder into place): its metadata file's inode and modification time.
+    None while the file is missing (mid-swap), which keeps the loaded model."""
+
+    def stamp() -> tuple[int, int] | None:
+        if folder is None:  # the shipped model: part of the installed project, never swapped
+            return None
+        for name in ("classifier.json", "config.json"):
+            try:
+                info = (folder / name).stat()
+            except OSError:
+                continue
+            return info.st_ino, info.st_mtime_ns
+        return None
+
+    return stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,21 +146,47 @@ class ClassifyStage(Stage):
         default_watch: str | None,
         claim_size: int = 512,
         batch_size: int = 64,
+        learn_from_labels: bool = True,
+        stamp: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
         self._load = load
         self._model: Classifier | None = None
+        self._stamp = stamp
+        self._loaded_stamp: object = None
+        # the classify and background reclassify jobs share one model: one forward pass at a
+        # time (two would only halve each other's speed) and one reload when it changes
+        self._model_lock = threading.RLock()
+        #: the configured topics; `topics_now` adds what people's topic labels taught them
         self.topics = topics
+        self.learning = (LearningTopics(topics, default_watch=default_watch)
+                         if learn_from_labels else None)
         self.default_watch = default_watch
         self.claim_size = claim_size
         self.batch_size = batch_size
 
     @property
     def model(self) -> Classifier:
-        if self._model is None:
-            self._model = self._load()
-            logger.info("classifier loaded: %s", self._model.version)
-        return self._model
+        """The configured model, loaded on first use and again when its folder is replaced."""
+        with self._model_lock:
+            stamp = self._stamp() if self._stamp is not None else None
+            changed = stamp is not None and stamp != self._loaded_stamp
+            if self._model is None or (changed and self._loaded_stamp is not None):
+                before = self._model
+                self._model = self._load()
+                if before is None:
+                    logger.info("classifier loaded: %s", self._model.version)
+                else:
+                    logger.info("classifier folder replaced: now %s (was %s)",
+                                self._model.version, before.version)
+            if stamp is not None:
+                self._loaded_stamp = stamp
+            return self._model
+
+    @property
+    def loaded_version(self) -> str | None:
+        """The version of the model in memory (None before the first batch loads it)."""
+        return self._model.version if self._model is not None else None
 
     def _claim_query(self, limit: int) -> Select[tuple[int, str, str | None]]:
         query = (
@@ -180,16 +228,26 @@ class ClassifyStage(Stage):
         for i, post in enumerate(batch):
             by_watch[post.watch or self.default_watch].append(i)
         out: list[Prediction | None] = [None] * len(batch)
-        for watch, indexes in by_watch.items():
-            topics = self.topics.get(watch or "", [])
-            texts = [batch[i].text for i in indexes]
-            for i, p in zip(
-                indexes,
-                self.model.predict_batch(texts, topics, batch_size=self.batch_size),
-                strict=True,
-            ):
-                out[i] = p
+        every_topic = self.topics_now()
+        with self._model_lock:
+            model = self.model
+            for watch, indexes in by_watch.items():
+                topics = every_topic.get(watch or "", [])
+                texts = [batch[i].text for i in indexes]
+                for i, p in zip(
+                    indexes,
+                    model.predict_batch(texts, topics, batch_size=self.batch_size),
+                    strict=True,
+                ):
+                    out[i] = p
         return [p for p in out if p is not None]
+
+    def topics_now(self) -> dict[str, list[Topic]]:
+        """Each watch's topics, with the examples people's topic labels added."""
+        if self.learning is None:
+            return self.topics
+        with self.store.reading() as conn:
+            return self.learning.current(conn)
 
     def progress(self, conn: Connection) -> dict[str, int]:
         total = conn.execute(select(func.count()).select_from(POSTS)).scalar_one()
@@ -202,13 +260,15 @@ def build_classify_stages(ctx: StageContext) -> list[Stage]:
     settings = config.classifier
     if not settings.enabled:
         return []
-    return [
-        ClassifyStage(
-            ctx.store,
-            lambda: load_configured_classifier(settings, config),
-            topics={w.name: w.topics for w in config.watch},
-            default_watch=config.watch[0].name if config.watch else None,
-            claim_size=settings.claim_size,
-            batch_size=settings.batch_size,
-        )
-    ]
+    from socialbot.reclassify import BackgroundReclassify
+
+    classify = ClassifyStage(
+        ctx.store,
+        lambda: load_configured_classifier(settings, config),
+        topics={w.name: w.topics for w in config.watch},
+        default_watch=config.watch[0].name if config.watch else None,
+        claim_size=settings.claim_size,
+        batch_size=settings.batch_size,
+        stamp=model_stamp(config.resolve_path(settings.model) if settings.model else None),
+    )
+    return [classify, BackgroundReclassify(classify)]

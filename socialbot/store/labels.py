@@ -38,11 +38,12 @@ _ID = BigInteger().with_variant(Integer(), "sqlite")
 
 KINDS = ("sentiment", "need", "topic")
 #: where the label was given: a correction in the queue, a "doesn't need a reply"
-#: rejection, `socialbot label`'s random sample, or a file
-SOURCES = ("queue", "reject", "sample", "import")
+#: rejection, `socialbot label`'s random sample, a file, or the dashboard's correction form
+SOURCES = ("queue", "reject", "sample", "import", "web")
 #: which posts the label describes: ones that got a draft (not a random sample of what
-#: people say), or a random sample of recent posts (an unbiased estimate)
-SAMPLES = ("drafted", "random")
+#: people say), a random sample of recent posts (an unbiased estimate), or posts a person
+#: chose to correct on the dashboard's posts page (neither: kept apart from both)
+SAMPLES = ("drafted", "random", "chosen")
 SENTIMENT_VALUES = ("negative", "neutral", "positive")
 NEED_VALUES = ("complaint", "question", "none")
 #: the topic value of a post on none of the watch's topics
@@ -159,7 +160,7 @@ def record_labels(
     if source not in SOURCES:
         raise LabelError(f"unknown label source {source!r}")
     if sample not in SAMPLES:
-        raise LabelError(f"unknown sample {sample!r}; use drafted or random")
+        raise LabelError(f"unknown sample {sample!r}; use {', '.join(SAMPLES)}")
     for kind, value in values.items():
         check_value(kind, value)
     said = model_said(conn, platform, post_id)

@@ -18,7 +18,15 @@ from starlette.staticfiles import StaticFiles
 from socialbot.config import Config
 from socialbot.store import Store
 from socialbot.store.web_users import session_user
-from socialbot.web import alert_pages, draft_pages, login, model_page, overview, post_pages
+from socialbot.web import (
+    alert_pages,
+    correction_pages,
+    draft_pages,
+    login,
+    model_page,
+    overview,
+    post_pages,
+)
 from socialbot.web.auth import SESSION_COOKIE, CookiePolicy
 from socialbot.web.rendering import STATIC, render
 
@@ -80,6 +88,7 @@ def build_app(config: Config, store: Store, *, secure_cookies: bool = False) -> 
         *overview.ROUTES,
         *alert_pages.ROUTES,
         *post_pages.ROUTES,
+        *correction_pages.ROUTES,
         *draft_pages.ROUTES,
         *model_page.ROUTES,
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

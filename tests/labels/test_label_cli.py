@@ -84,3 +84,23 @@ def test_export_writes_every_label_with_its_model_and_text(tmp_path: Path, label
 def test_export_refuses_an_unknown_format(tmp_path: Path, labelled: Store) -> None:
     code, out = run(tmp_path, "labels", "export", "--format", "xml")
     assert code == 2 and "--format: use csv or jsonl" in out
+
+
+def test_topics_says_how_many_examples_each_topic_learned(tmp_path: Path,
+                                                          labelled: Store) -> None:
+    code, out = run(tmp_path, "topics")
+    assert code == 0, out
+    assert "delivery" in out and " 0 " in out
+    keys = moderator_corrects(labelled, 40)
+    with labelled.reading() as conn:
+        taught = [lab for lab in current_labels(conn, kind="topic")
+                  if (lab.platform, lab.post_id) in set(keys)]
+    expected = {t: sum(t in lab.value.split(",") for lab in taught) for t in ("delivery",
+                                                                                "billing")}
+    assert expected["delivery"] > 0
+    code, out = run(tmp_path, "topics")
+    assert code == 0, out
+    rows = {line.split("│")[1].strip(): line.split("│")[-2].strip()
+            for line in out.splitlines() if line.count("│") >= 5}
+    assert rows["delivery"] == str(expected["delivery"])
+    assert rows["billing"] == str(expected["billing"])

@@ -164,3 +164,31 @@ def test_a_moderator_approves_in_the_browser_and_a_viewer_cannot(
         offered.append(item.draft_id)
         terminal.skip(item)
     assert 1 not in offered and len(offered) == 5
+
+
+def test_a_moderator_corrects_a_post_in_the_browser_and_the_label_is_stored(
+    browser: Any, drafts: tuple[Config, Store]
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from socialbot.store.labels import current_labels
+
+    config, store = drafts
+    topic = config.watch[0].topic[1].name
+    with _serve(config, store) as base:
+        _log_in(browser, base, "ana")
+        browser.get(base + "/drafts")
+        _submit(browser, browser.find_element(By.CSS_SELECTOR, "#draft-1 a.correct"))
+        assert "The model said" in browser.find_element(By.ID, "model-said").text
+        form = browser.find_element(By.ID, "correction")
+        form.find_element(By.CSS_SELECTOR, 'input[name="sentiment"][value="neutral"]').click()
+        form.find_element(By.CSS_SELECTOR, 'input[name="need"][value="question"]').click()
+        for box in form.find_elements(By.CSS_SELECTOR, 'input[name="topic"]'):
+            if box.is_selected() != (box.get_attribute("value") == topic):
+                box.click()
+        _submit(browser, form.find_element(By.TAG_NAME, "button"))
+        assert "Saved" in browser.find_element(By.ID, "notice").text
+    with store.reading() as conn:
+        labels = current_labels(conn)
+    assert {(lab.kind, lab.value, lab.labeller) for lab in labels} == {
+        ("sentiment", "neutral", "ana"), ("need", "question", "ana"), ("topic", topic, "ana")}
