@@ -7,7 +7,9 @@ send the real client's requests to another host.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -55,11 +57,29 @@ class ApiAdapter(HTTPAdapter):
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Return `text` with every secret replaced by `***`."""
+    """Return `text` with every secret replaced by `***`, as written or URL-encoded."""
     for secret in secrets:
         if len(secret) >= _MIN_SECRET_CHARS:
-            text = text.replace(secret, "***")
+            text = _written_or_encoded(secret).sub("***", text)
     return text
+
+
+@functools.lru_cache(maxsize=64)
+def _written_or_encoded(secret: str) -> re.Pattern[str]:
+    """A pattern for `secret` however a URL carries it: the SDKs log request URLs, where a
+    token's `/`, `+` or `=` is percent-encoded (in either hex case) and a space may be `+`."""
+    chars = []
+    for char in secret:
+        forms = [re.escape(char), "".join(_percent(byte) for byte in char.encode())]
+        if char == " ":
+            forms.append(r"\+")
+        chars.append(f"(?:{'|'.join(forms)})")
+    return re.compile("".join(chars))
+
+
+def _percent(byte: int) -> str:
+    """`%2F` or `%2f`: encoders differ in the case of the hex digits."""
+    return "%" + "".join(f"[{h}{h.lower()}]" if h.isalpha() else h for h in f"{byte:02X}")
 
 
 class SecretFilter(logging.Filter):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from socialbot.domain import BrandVoice, DraftRequest
+from socialbot.errors import DataFormatError
 
 POST_COLUMNS = ("customer_context", "complaint_text", "post", "text", "customer", "input", "prompt")
 REPLY_COLUMNS = ("brand_reply", "reply", "response", "output", "completion")
@@ -57,11 +58,13 @@ def load_pairs(paths: Iterable[str | Path]) -> list[ReplyPair]:
     """Read pairs from CSV/JSONL files or folders of them; rows missing text are skipped."""
     pairs: list[ReplyPair] = []
     for path in map(Path, paths):
+        if not path.exists():  # e.g. ../shared not beside the project: one line, not a trace
+            raise DataFormatError(f"{path}: no such file or folder")
         files = [path]
         if path.is_dir():
             files = sorted(path.rglob("*.csv")) + sorted(path.rglob("*.jsonl"))
         if not files:
-            raise FileNotFoundError(f"no .csv or .jsonl files under {path}")
+            raise DataFormatError(f"{path}: no .csv or .jsonl files under it")
         for file in files:
             pairs.extend(_pairs_from_rows(_rows(file), source=file))
     return pairs

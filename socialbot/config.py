@@ -94,6 +94,19 @@ class DaemonConfig(_Strict):
     page_size: int = Field(default=500, ge=1, le=10_000)
     workers: int = Field(default=4, ge=1, le=64)
 
+    @field_validator("intervals")
+    @classmethod
+    def _known_stages(cls, intervals: dict[str, float]) -> dict[str, float]:
+        # a misspelt stage would silently keep the default interval
+        from socialbot.stages import stage_kinds  # late: the stages import this module
+
+        known = stage_kinds()
+        unknown = sorted(set(intervals) - set(known))
+        if unknown:
+            raise ValueError(f"unknown stage {', '.join(unknown)} "
+                             f"(the stages are {', '.join(known)})")
+        return intervals
+
     def interval(self, stage: str) -> float:
         return self.intervals.get(stage, self.default_interval)
 

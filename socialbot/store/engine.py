@@ -13,6 +13,9 @@ from socialbot.errors import ConfigError
 #: execution option marking a connection that will write (see _configure_sqlite)
 WRITER_OPTION = "socialbot_writer"
 
+#: the databases socialbot runs on (README "Growing past one machine")
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
 
 def resolve_url(url: str, base_dir: Path) -> str:
     """Make a relative SQLite file path relative to `base_dir` and create its folder."""
@@ -20,12 +23,23 @@ def resolve_url(url: str, base_dir: Path) -> str:
         parsed = make_url(url)
     except Exception:
         raise ConfigError(f"database.url: not a database URL: {url!r}") from None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        # one schema and its migrations are kept for these two only
+        raise ConfigError(
+            f"database.url: {backend} is not supported; use a sqlite:///path or a "
+            "postgresql+psycopg://user@host/db URL")
+    if backend != "sqlite" or parsed.database in (None, "", ":memory:"):
         return url
     path = Path(parsed.database).expanduser()
     if not path.is_absolute():
         path = base_dir / path
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"database.url: cannot create the database's folder {path.parent}: "
+            f"{exc.strerror}") from None
     return parsed.set(database=str(path)).render_as_string(hide_password=False)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, exists, func, literal, select, tuple_
 
+from socialbot.domain import bare_handle
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import POST_TOPICS, PREDICTIONS
 
@@ -93,7 +94,7 @@ def _query(f: PostFilter) -> Select[Any]:
         # planner sorts every post of the platform instead of walking (created_at, id)
         where.append(POSTS.c.platform.op("||")(literal("")) == f.platform)
     if f.author:
-        where.append(POSTS.c.author == f.author.lstrip("@"))
+        where.append(POSTS.c.author == bare_handle(f.author))
     if f.since is not None:
         where.append(POSTS.c.created_at >= f.since)
     if f.until is not None:

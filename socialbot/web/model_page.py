@@ -10,8 +10,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from socialbot.config import Config
-from socialbot.labels.accuracy import below_card, card_figures, card_folder, measure
+from socialbot.labels.accuracy import card_figures, card_folder, measure
 from socialbot.report.model_card import read_accuracy
+from socialbot.report.own_accuracy import agreement_sections
 from socialbot.store.labels import current_labels
 from socialbot.store.predictions import PREDICTIONS
 from socialbot.web.rendering import render
@@ -28,10 +29,8 @@ def model(request: Request) -> Response:
         ).all()
         groups = measure(current_labels(conn))
     card = card_figures(card_folder(config))
-    warnings = [warning for group in groups for kind in group.kinds.values()
-                if (warning := below_card(kind, card.get(kind.kind)))]
     return render(request, "model.html", accuracy=accuracy, versions=versions,
-                  own=groups, card=card, warnings=warnings)
+                  own=agreement_sections(groups, card), card=card)
 
 
 ROUTES = [Route("/model", model)]

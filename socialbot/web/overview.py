@@ -18,10 +18,11 @@ from starlette.routing import Route
 from socialbot.config import Config, WatchConfig, parse_duration
 from socialbot.report.html import alert_markers, sentiment_groups
 from socialbot.report.svg import SENTIMENT_COLOURS, line_chart, stacked_bars
+from socialbot.report.templating import chart
 from socialbot.watching.series import last_bucket, load_series
 from socialbot.watching.tables import ALL_TOPICS, TREND_BUCKETS
 from socialbot.watching.views import list_alerts, what_and_where
-from socialbot.web.rendering import chart, render, render_fragment
+from socialbot.web.rendering import render, render_fragment
 
 SPANS = ("1d", "3d", "7d", "14d", "30d")
 BUCKETS = ("15m", "1h", "6h", "1d")
@@ -135,8 +136,9 @@ def overview_sections(conn: Connection, config: Config, watch: WatchConfig,
             by_sentiment.times, view.width, sentiment_groups(by_sentiment.groups),
             markers=markers, title="posts by sentiment", colours=SENTIMENT_COLOURS)),
     }
-    return {name: render_fragment(f"overview_{name}.html", **context)
-            for name in ("kpis", "charts", "alerts", "topics")}
+    return {name: render_fragment(template, **context) for name, template in (
+        ("kpis", "overview_kpis.html"), ("charts", "charts.html"),  # the report draws the same
+        ("alerts", "overview_alerts.html"), ("topics", "overview_topics.html"))}
 
 
 def _sections(request: Request) -> tuple[WatchConfig, View, dict[str, str]]:

@@ -1,48 +1,23 @@
-"""Pages from Jinja2 templates with autoescaping on: anything from a post, a user or the
-config is escaped; only the SVG charts drawn (and escaped) by socialbot.report.svg are not."""
+"""Pages from Jinja2 templates with autoescaping on (the environment and the chart and
+accuracy partials are the report's): anything from a post, a user or the config is
+escaped; only the SVG charts drawn (and escaped) by socialbot.report.svg are not."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from socialbot.report.templating import environment
 from socialbot.web.auth import csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=True,  # every template, whatever its name
-    undefined=jinja2.StrictUndefined,
-)
-
-
-def _when(value: datetime | str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return f"{value:%Y-%m-%d %H:%M}"
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0%}"
-
-
-_env.filters["when"] = _when
-_env.filters["percent"] = _percent
-
-
-def chart(svg: str) -> Markup:
-    """An SVG chart from socialbot.report.svg, which escapes every label it draws."""
-    return Markup(svg)
+_env = environment(TEMPLATES)  # then the report's templates: the charts and accuracy partials
 
 
 def render_fragment(name: str, **context: Any) -> Markup:

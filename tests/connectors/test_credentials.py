@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
+from urllib.parse import quote, quote_plus
 
 import pytest
 from typer.testing import CliRunner
@@ -15,7 +18,7 @@ from connectors.credentials import (
     require,
     secret_values,
 )
-from connectors.http import redact
+from connectors.http import guard_secrets, redact
 from socialbot.cli import app
 from tests.connectors.fake_reddit import ENV as REDDIT_ENV
 from tests.connectors.fake_reddit import FakeReddit
@@ -154,3 +157,21 @@ def test_doctor_reports_a_bad_source_option(tmp_path, monkeypatch) -> None:
     result = CliRunner().invoke(app, ["--config", _config(tmp_path, extra="page_size = 5"),
                                       "doctor"])
     assert result.exit_code == 1 and "page_size" in result.output
+
+
+@pytest.mark.parametrize("encode", [
+    lambda s: s,
+    lambda s: quote(s, safe=""),
+    lambda s: quote_plus(s),
+    lambda s: re.sub("%..", lambda m: m[0].lower(), quote(s, safe="")),  # %2f, not %2F
+])
+def test_a_token_in_a_logged_url_is_masked_however_it_is_encoded(
+    encode: Callable[[str], str], caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "AAA/b+c=d e"
+    guard_secrets([token])
+    with caplog.at_level(logging.DEBUG, logger="urllib3.connectionpool"):
+        logging.getLogger("urllib3.connectionpool").debug(
+            "GET /2/tweets/search/recent?query=acme&token=%s HTTP/1.1", encode(token))
+    assert "token=***" in caplog.text
+    assert "AAA" not in caplog.text and "%2F" not in caplog.text.upper()

@@ -195,6 +195,30 @@ def test_an_incident_under_two_topics_gives_one_alert_naming_both(
     assert "on <b>luggage</b>, <b>booking</b>" in html
 
 
+def test_the_report_shows_what_posts_and_config_say_as_text_never_as_markup(
+    store: Store, tmp_path: Path
+) -> None:
+    attack = "<script>alert(1)</script> bag lost"
+    _store_posts(store, _quiet_days() + _surge(30, ("luggage",), attack))
+    _judge(store)
+    [alert] = [a for a in _alerts(store) if a["rule"] == "negative_spike:luggage"]
+    assert any(attack in p["text"] for p in alert["posts"])  # the alert quotes the posts
+    cfg = tmp_path / "config.toml"
+    url = store.engine.url.render_as_string(hide_password=False)
+    cfg.write_text(
+        f'[database]\nurl = "{url}"\n\n[classifier]\nenabled = false\n\n'
+        "[[watch]]\nname = \"acme\"\nbrand = \"<script>alert('brand')</script>\"\n"
+        '[[watch.topic]]\nname = "luggage"\ndescription = "bags"\n'
+        '[[watch.topic]]\nname = "booking"\ndescription = "bookings"\n'
+    )
+    page = tmp_path / "report.html"
+    _cli(cfg, "report", "--since", "9d", "--out", str(page))
+    html = page.read_text()
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#39;brand&#39;)&lt;/script&gt;: what people said" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; bag lost" in html  # quoted under the alert
+
+
 def _cli(cfg: Path, *args: str) -> str:
     result = CliRunner().invoke(app, ["--config", str(cfg), *args], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output

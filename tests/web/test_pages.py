@@ -90,6 +90,17 @@ def test_paging_through_the_posts_shows_every_post_once(
     assert len(ids) == len(set(ids)) == expected
 
 
+def test_an_author_is_found_written_with_or_without_its_at(demo: tuple[Config, Store]) -> None:
+    _, store = demo
+    with store.reading() as conn:
+        author = conn.execute(
+            select(POSTS.c.author).where(POSTS.c.author.is_not(None)).limit(1)).scalar_one()
+        found = {written: [p["id"] for p in every_post(conn, PostFilter(author=written),
+                                                       limit=10_000, batch=50)]
+                 for written in (author, f"@{author}")}
+    assert found[author] and found[author] == found[f"@{author}"]
+
+
 def test_the_posts_csv_holds_exactly_what_the_filter_matches(
     demo_client: TestClient, demo: tuple[Config, Store]
 ) -> None:
