@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import torch
 from torch import nn
@@ -256,7 +257,7 @@ def train_need_head(
 
 
 def evaluate_need(model_dir: str | Path | None, rows: Sequence[NeedExample], *,
-                  quantize: bool = False) -> NeedReport:
+                  quantize: bool | Literal["auto"] = False) -> NeedReport:
     """Score the artefact's need head on labelled `rows`."""
     from models.classifier import PostClassifier
 

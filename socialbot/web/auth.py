@@ -57,6 +57,16 @@ class CookiePolicy:
                             samesite="lax", secure=self.secure(request))
 
 
+def require_moderator(request: Request, *, doing: str) -> WebUser:
+    """The signed-in user when their role may moderate; else 403 saying what a viewer
+    cannot do (`doing`: "decide drafts", "label posts")."""
+    user: WebUser = request.state.user
+    if not user.role.may_moderate:
+        raise HTTPException(403, f"Viewers cannot {doing}; ask an admin for the moderator "
+                                 "role.")
+    return user
+
+
 def csrf_token(request: Request) -> str:
     """The token the current page's forms carry (bound to the session or pre-login cookie)."""
     if getattr(request.state, "user", None) is not None:

@@ -24,7 +24,7 @@ from socialbot.store.ingest import POSTS
 from socialbot.store.labels import NEED_VALUES, SENTIMENT_VALUES, LabelError, model_said
 from socialbot.store.types import utcnow
 from socialbot.store.web_users import WebUser
-from socialbot.web.auth import checked_form
+from socialbot.web.auth import checked_form, require_moderator
 from socialbot.web.rendering import render
 
 logger = logging.getLogger(__name__)
@@ -42,14 +42,6 @@ class PostOnScreen:
     topics: list[str]
     #: a draft was made for it: its labels describe the drafted sample, as the queue's do
     drafted: bool
-
-
-def _labeller(request: Request) -> WebUser:
-    user: WebUser = request.state.user
-    if not user.role.may_moderate:
-        raise HTTPException(403, "Viewers cannot label posts; ask an admin for the "
-                                 "moderator role.")
-    return user
 
 
 def _post(config: Config, store: Store, platform: str, post_id: str) -> PostOnScreen:
@@ -84,7 +76,7 @@ def _form_page(request: Request, post: PostOnScreen, notice: str = "") -> Respon
 
 
 async def correct_page(request: Request) -> Response:
-    _labeller(request)
+    require_moderator(request, doing="label posts")
     post = await run_in_threadpool(_post, request.app.state.config, request.app.state.store,
                                    request.path_params["platform"],
                                    request.path_params["post_id"])
@@ -117,7 +109,7 @@ def _save(store: Store, user: WebUser, post: PostOnScreen, correction: Correctio
 
 
 async def save_correction(request: Request) -> Response:
-    user = _labeller(request)
+    user = require_moderator(request, doing="label posts")
     form = await checked_form(request)
     post = await run_in_threadpool(_post, request.app.state.config, request.app.state.store,
                                    request.path_params["platform"],

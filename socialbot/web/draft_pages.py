@@ -20,7 +20,7 @@ from socialbot.moderation.queue import ClaimLost, ModerationQueue, QueueError
 from socialbot.store import Store
 from socialbot.store.drafts import DRAFT_STATUSES
 from socialbot.store.web_users import WebUser
-from socialbot.web.auth import checked_form
+from socialbot.web.auth import checked_form, require_moderator
 from socialbot.web.rendering import render
 
 logger = logging.getLogger(__name__)
@@ -40,14 +40,6 @@ def drafts_page(request: Request) -> Response:
     notice = (f"Draft {done_id} {DONE[done]}." if done in DONE and done_id.isdigit() else "")
     return render(request, "drafts.html", drafts=drafts, status=status,
                   statuses=DRAFT_STATUSES, notice=notice)
-
-
-def _moderator(request: Request) -> WebUser:
-    user: WebUser = request.state.user
-    if not user.role.may_moderate:
-        raise HTTPException(403, "Viewers cannot decide drafts; ask an admin for the "
-                                 "moderator role.")
-    return user
 
 
 def _draft_id(request: Request) -> int:
@@ -89,7 +81,7 @@ def _decide(config: Config, store: Store, user: WebUser, draft_id: int, *, actio
 
 
 async def _decision(request: Request, action: str) -> Response:
-    user = _moderator(request)
+    user = require_moderator(request, doing="decide drafts")
     form = await checked_form(request)
     draft_id = _draft_id(request)
     text = form.get("text")

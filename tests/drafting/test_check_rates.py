@@ -85,7 +85,7 @@ def test_refusal_and_policy_checks_catch_the_bad_drafts() -> None:
 def test_off_topic_check_with_the_real_classifier() -> None:
     from models.classifier import load_classifier
 
-    classifier = load_classifier(CLASSIFIER, quantize=True)
+    classifier = load_classifier(CLASSIFIER, quantize="auto")  # as the default config
     pairs = held_out()
     topics = read_topics(REPO / "bench" / "topics" / "complaint_domains.toml")
     posts = classifier.predict_batch([p.post for p in pairs], topics)
