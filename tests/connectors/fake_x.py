@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import random
 from collections import deque
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.connectors.conftest import Request, Response
+from socialbot.clock import StreamClock
+from socialbot.config import Config
+from socialbot.store import Store
+from tests.connectors.conftest import FakeClock, Request, Response
 
 BEARER = "AAAAAAAAAAAAAAAAAAAAAfakeBearerToken0123456789"
 ENV = {
@@ -198,3 +202,19 @@ class FakeX:
     def timeline(self, query: dict[str, str]) -> Response:
         ids = [i for i, t in self.tweets.items() if t.get("author_id") == BOT_ID]
         return self._page(ids, query, "pagination_token")
+
+
+@dataclass
+class XWorld:
+    """The fake X, a store and time that only moves when told (tests add their stages)."""
+
+    config: Config
+    store: Store
+    x: FakeX
+    clock: FakeClock
+    wall: StreamClock
+
+    def advance(self, span: timedelta) -> None:
+        self.clock.now += span.total_seconds()
+        self.x.now = self.clock.now
+        self.wall.advance(datetime.fromtimestamp(self.clock.now, UTC))

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from connectors.twitter import TwitterConnector
 from socialbot.clock import StreamClock
-from socialbot.config import Config
 from socialbot.metering.sources import connector_spending
 from socialbot.privacy.tables import ERASURE_LOG
 from socialbot.stages.ingest import IngestStage
@@ -25,25 +24,15 @@ from socialbot.store.ingest import POSTS
 from socialbot.store.usage import reads_since
 from tests.conftest import make_config
 from tests.connectors.conftest import FakeClock, LocalServer
-from tests.connectors.fake_x import ENV, FakeX
+from tests.connectors.fake_x import ENV, FakeX, XWorld
 
 START = datetime(2026, 12, 10, 12, tzinfo=UTC)
 
 
 @dataclass
-class World:
-    config: Config
-    store: Store
-    x: FakeX
-    clock: FakeClock
-    wall: StreamClock
+class World(XWorld):
     ingest: IngestStage
     check: ComplianceStage
-
-    def advance(self, span: timedelta) -> None:
-        self.clock.now += span.total_seconds()
-        self.x.now = self.clock.now
-        self.wall.advance(datetime.fromtimestamp(self.clock.now, UTC))
 
     def drain(self, stage: Any) -> int:
         handled = 0

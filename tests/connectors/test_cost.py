@@ -16,7 +16,6 @@ from sqlalchemy import select, update
 
 from connectors.twitter import TwitterConnector
 from socialbot.clock import StreamClock
-from socialbot.config import Config
 from socialbot.metering.sources import connector_spending
 from socialbot.metering.summary import spending_summary
 from socialbot.stages.deliver import DeliverStage
@@ -28,24 +27,14 @@ from socialbot.watching.channels.console import ConsoleChannel
 from socialbot.watching.tables import ALERTS, OUTBOX
 from tests.conftest import make_config
 from tests.connectors.conftest import FakeClock, LocalServer
-from tests.connectors.fake_x import ENV, FakeX
+from tests.connectors.fake_x import ENV, FakeX, XWorld
 
 
 @dataclass
-class World:
+class World(XWorld):
     """One X source under the ingest stage, with time that only moves when told."""
 
-    config: Config
-    store: Store
-    x: FakeX
-    clock: FakeClock
-    wall: StreamClock
     stage: IngestStage
-
-    def advance(self, span: timedelta) -> None:
-        self.clock.now += span.total_seconds()
-        self.x.now = self.clock.now
-        self.wall.advance(datetime.fromtimestamp(self.clock.now, UTC))
 
     def poll(self) -> int:
         """What one scheduled run of the ingest job does: batches until one handles nothing."""
