@@ -342,6 +342,9 @@ class WatchConfig(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
     brand: str = ""
+    #: this watch's own classifier folder (a retrain on its labels installs one);
+    #: "" = `[classifier] model`. Only the model differs: the other [classifier] keys hold
+    classifier: str = ""
     topic: list[TopicConfig] = Field(default_factory=list)
     alert: list[AlertRuleConfig] = Field(default_factory=list)
     reply: ReplyPolicyConfig = ReplyPolicyConfig()
@@ -639,6 +642,13 @@ class Config(_Strict):
         """A path from config, taken relative to the config file's folder."""
         p = Path(value).expanduser()
         return p if p.is_absolute() else (self.base_dir / p)
+
+    def classifier_folder(self, watch: str | None = None) -> Path | None:
+        """The classifier folder `watch` uses: its own `classifier`, else `[classifier]
+        model`; None for the shipped model. An unknown or absent watch gets the global one."""
+        own = next((w.classifier for w in self.watch if w.name == watch), "")
+        model = own or self.classifier.model
+        return self.resolve_path(model) if model else None
 
     def get_watch(self, name: str | None) -> WatchConfig:
         """The watch called `name`, or the first one when `name` is None."""

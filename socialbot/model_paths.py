@@ -1,9 +1,9 @@
 """Start-up checks of the model and adapter paths config.toml names, before any work.
 
-A wrong `[classifier] model` or `[drafting] model` would otherwise fail only when the
-first batch loads it, as a job error repeated every interval. These checks look at the
-files only (no torch import), so `run`, `classify` and `queue` can refuse at once with
-one ConfigError naming the key (exit code 2).
+A wrong `[classifier] model`, watch `classifier` or `[drafting] model` would otherwise
+fail only when the first batch loads it, as a job error repeated every interval. These
+checks look at the files only (no torch import), so `run`, `classify`, `reclassify` and
+`queue` can refuse at once with one ConfigError naming the key (exit code 2).
 """
 
 from __future__ import annotations
@@ -20,15 +20,24 @@ _NAMED_ADAPTERS = frozenset({"default", "none"})
 
 
 def check_classifier_path(config: Config) -> None:
-    """`[classifier] model`, when set, must be a socialbot classifier or an HF model folder."""
+    """`[classifier] model` and each watch's `classifier`, when set, must each be a socialbot
+    classifier or an HF model folder."""
     settings = config.classifier
-    if not settings.enabled or not settings.model:
+    if not settings.enabled:
         return
-    folder = config.resolve_path(settings.model)
+    named = [("[classifier] model", settings.model)] + [
+        (f"watch[{i}].classifier ({watch.name})", watch.classifier)
+        for i, watch in enumerate(config.watch)]
+    for key, value in named:
+        if value:
+            _check_classifier_folder(config, key, config.resolve_path(value))
+
+
+def _check_classifier_folder(config: Config, key: str, folder: Path) -> None:
     if not folder.is_dir():
-        _refuse(config, "[classifier] model", folder, "no such folder")
+        _refuse(config, key, folder, "no such folder")
     if not (folder / "classifier.json").is_file() and not (folder / "config.json").is_file():
-        _refuse(config, "[classifier] model", folder,
+        _refuse(config, key, folder,
                 "neither a socialbot classifier nor a Hugging Face model folder")
 
 

@@ -75,3 +75,18 @@ def test_training_without_the_shared_data_folder_is_one_line(
     # (the progress display may have started: the data is read when training starts)
     line = _error_line(["train", "replies"], 1, alone=False)
     assert line == "error: ../shared/data/replies: no such file or folder"
+
+
+@pytest.mark.parametrize("command", [["run", "--once"], ["reclassify"], ["classify", "hi"]])
+def test_a_watch_classifier_folder_that_is_missing_is_one_line_and_exit_2(
+    tmp_path: Path, command: list[str]
+) -> None:
+    (tmp_path / "models" / "parcelly").mkdir(parents=True)
+    (tmp_path / "models" / "parcelly" / "classifier.json").write_text("{}")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "bot.db"}"\n\n'
+                   '[[watch]]\nname = "parcelly"\nclassifier = "models/parcelly"\n\n'
+                   '[[watch]]\nname = "fruitco"\nclassifier = "models/fruitco"\n')
+    line = _error_line(["--config", str(cfg), *command], 2)
+    assert line == (f"error: {cfg}: watch[1].classifier (fruitco): "
+                    f"{tmp_path / 'models' / 'fruitco'}: no such folder")
