@@ -125,13 +125,16 @@ def open_classifier(path: Path | None, *, named_by: str, **options: Any) -> Post
         fail(f"{named_by}: {exc}", code=2)
 
 
-def open_configured_classifier(config: Config, model: Path | None,
-                               **options: Any) -> PostClassifier:
-    """The classifier `--model` names, else `[classifier] model` (else the shipped one), on
-    the configured device and threads; `options` go to `load_classifier`."""
+def open_configured_classifier(config: Config, model: Path | None, *,
+                               watch: str | None = None, **options: Any) -> PostClassifier:
+    """The classifier `--model` names, else `watch`'s (its `classifier`, else `[classifier]
+    model`, else the shipped one), on the configured device and threads; `options` go to
+    `load_classifier`."""
     settings = config.classifier
     options.setdefault("shared_topics", settings.topic_encoder == "shared")
+    own = any(w.name == watch and w.classifier for w in config.watch)
     return open_classifier(
-        model or (config.resolve_path(settings.model) if settings.model else None),
-        named_by="--model" if model else "[classifier] model",
+        model or config.classifier_folder(watch),
+        named_by="--model" if model else (f"watch {watch}: classifier" if own
+                                          else "[classifier] model"),
         device=settings.device or None, num_threads=settings.threads, **options)

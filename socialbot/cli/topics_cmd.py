@@ -76,7 +76,9 @@ def eval_topics_cmd(
     settings = config.classifier
     threshold = settings.topic_threshold if threshold is None else threshold
     margin = settings.topic_margin if margin is None else margin
-    classifier = open_configured_classifier(config, model, quantize=quantize)
+    # the watch's own model when it has one (as the classify stage scores its posts)
+    owner = watch or (config.watch[0].name if config.watch else None)
+    classifier = open_configured_classifier(config, model, watch=owner, quantize=quantize)
     scores = topic_similarities(classifier, [r.text for r in rows], chosen)
     assigned = report_at(scores, rows, names, threshold=threshold, margin=margin)
     best = report_at(scores, rows, names, threshold=threshold, margin=0.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
@@ -42,8 +43,9 @@ class Stage(ABC):
     def run_batch(self) -> int:
         """Process one batch; return the number of items handled."""
 
-    def progress(self, conn: Connection) -> dict[str, int]:
-        """Counts for `socialbot status`, e.g. {"done": 10, "pending": 3}."""
+    def progress(self, conn: Connection) -> Mapping[str, int | str]:
+        """Counts for `socialbot status`, e.g. {"done": 10, "pending": 3} (and what they
+        are counted against, e.g. a model version)."""
         return {}
 
     def close(self) -> None:  # noqa: B027 - optional hook

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import Connection, Select, delete, func, select
 
@@ -18,6 +16,7 @@ from socialbot.domain import Prediction, Topic
 from socialbot.grounding.vectors import pack
 from socialbot.labels.learned_topics import LearningTopics
 from socialbot.stages.base import Stage, StageContext
+from socialbot.stages.watch_classifiers import Classifier, WatchClassifiers, model_stamp
 from socialbot.store import Store
 from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.store.ingest import POSTS
@@ -29,22 +28,18 @@ logger = logging.getLogger(__name__)
 OTHER = "other"
 
 
-class Classifier(Protocol):
-    """What the stage needs from a model (models.classifier.PostClassifier is one)."""
-
-    version: str
-
-    def predict_batch(
-        self, texts: list[str], topics: Sequence[Topic] = (), *, batch_size: int = 64
-    ) -> list[Prediction]: ...
-
-
 def load_configured_classifier(settings: ClassifierConfig, base: Config) -> Classifier:
-    """The configured model; imports torch only when called."""
+    """The `[classifier] model` (else the shipped one); imports torch only when called."""
+    return load_classifier_folder(settings, base.classifier_folder(None))
+
+
+def load_classifier_folder(settings: ClassifierConfig, folder: Path | None) -> Classifier:
+    """The classifier at `folder` (None: the shipped one) with the `[classifier]` settings,
+    which every watch shares; imports torch only when called."""
     from models.classifier import load_classifier
 
     return load_classifier(
-        base.resolve_path(settings.model) if settings.model else None,
+        folder,
         device=settings.device or None,
         quantize=settings.quantize,
         num_threads=settings.threads,
@@ -53,25 +48,6 @@ def load_configured_classifier(settings: ClassifierConfig, base: Config) -> Clas
         topic_margin=settings.topic_margin,
         shared_topics=settings.topic_encoder == "shared",
     )
-
-
-def model_stamp(folder: Path | None) -> Callable[[], tuple[int, int] | None]:
-    """What tells a running daemon the model folder was replaced (a retrain installs by
-    renaming a new folder into place): its metadata file's inode and modification time.
-    None while the file is missing (mid-swap), which keeps the loaded model."""
-
-    def stamp() -> tuple[int, int] | None:
-        if folder is None:  # the shipped model: part of the installed project, never swapped
-            return None
-        for name in ("classifier.json", "config.json"):
-            try:
-                info = (folder / name).stat()
-            except OSError:
-                continue
-            return info.st_ino, info.st_mtime_ns
-        return None
-
-    return stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +116,7 @@ class ClassifyStage(Stage):
     def __init__(
         self,
         store: Store,
-        load: Callable[[], Classifier],
+        load: WatchClassifiers | Callable[[], Classifier],
         *,
         topics: dict[str, list[Topic]],
         default_watch: str | None,
@@ -149,14 +125,11 @@ class ClassifyStage(Stage):
         learn_from_labels: bool = True,
         stamp: Callable[[], object] | None = None,
     ) -> None:
+        """`load` is each watch's model (`WatchClassifiers`), or a loader of one model for
+        every watch, reloaded when `stamp` changes."""
         self.store = store
-        self._load = load
-        self._model: Classifier | None = None
-        self._stamp = stamp
-        self._loaded_stamp: object = None
-        # the classify and background reclassify jobs share one model: one forward pass at a
-        # time (two would only halve each other's speed) and one reload when it changes
-        self._model_lock = threading.RLock()
+        self.models = (load if isinstance(load, WatchClassifiers)
+                       else WatchClassifiers.single(load, stamp=stamp))
         #: the configured topics; `topics_now` adds what people's topic labels taught them
         self.topics = topics
         self.learning = (LearningTopics(topics, default_watch=default_watch)
@@ -166,27 +139,26 @@ class ClassifyStage(Stage):
         self.batch_size = batch_size
 
     @property
-    def model(self) -> Classifier:
-        """The configured model, loaded on first use and again when its folder is replaced."""
-        with self._model_lock:
-            stamp = self._stamp() if self._stamp is not None else None
-            changed = stamp is not None and stamp != self._loaded_stamp
-            if self._model is None or (changed and self._loaded_stamp is not None):
-                before = self._model
-                self._model = self._load()
-                if before is None:
-                    logger.info("classifier loaded: %s", self._model.version)
-                else:
-                    logger.info("classifier folder replaced: now %s (was %s)",
-                                self._model.version, before.version)
-            if stamp is not None:
-                self._loaded_stamp = stamp
-            return self._model
+    def watches(self) -> list[str]:
+        """The configured watches (the default one first when it is not among them)."""
+        named = list(self.topics)
+        if self.default_watch and self.default_watch not in named:
+            named.insert(0, self.default_watch)
+        return named
+
+    def model_for(self, watch: str | None) -> Classifier:
+        """The model of `watch` (posts without one: the default watch's), loaded on first
+        use and again when its folder is replaced."""
+        return self.models.for_watch(watch or self.default_watch)
 
     @property
-    def loaded_version(self) -> str | None:
-        """The version of the model in memory (None before the first batch loads it)."""
-        return self._model.version if self._model is not None else None
+    def model(self) -> Classifier:
+        """The default watch's model (the only one when every watch shares it)."""
+        return self.model_for(None)
+
+    def loaded_version(self, watch: str | None = None) -> str | None:
+        """The version of `watch`'s model in memory (None before a batch loads it)."""
+        return self.models.loaded_version(watch or self.default_watch)
 
     def _claim_query(self, limit: int) -> Select[tuple[int, str, str | None]]:
         query = (
@@ -223,15 +195,16 @@ class ClassifyStage(Stage):
         return len(batch)
 
     def classify(self, batch: Sequence[Claimed]) -> list[Prediction]:
-        """Predict for `batch`, each post with its own watch's topics, in input order."""
+        """Predict for `batch`, each post with its own watch's model and topics, in input
+        order."""
         by_watch: dict[str | None, list[int]] = defaultdict(list)
         for i, post in enumerate(batch):
             by_watch[post.watch or self.default_watch].append(i)
         out: list[Prediction | None] = [None] * len(batch)
         every_topic = self.topics_now()
-        with self._model_lock:
-            model = self.model
+        with self.models.lock:
             for watch, indexes in by_watch.items():
+                model = self.model_for(watch)
                 topics = every_topic.get(watch or "", [])
                 texts = [batch[i].text for i in indexes]
                 for i, p in zip(
@@ -262,13 +235,22 @@ def build_classify_stages(ctx: StageContext) -> list[Stage]:
         return []
     from socialbot.reclassify import BackgroundReclassify
 
+    models = WatchClassifiers(
+        lambda folder: load_classifier_folder(settings, folder),
+        folders={w.name: config.classifier_folder(w.name) for w in config.watch},
+        default=config.classifier_folder(None),
+    )
     classify = ClassifyStage(
         ctx.store,
-        lambda: load_configured_classifier(settings, config),
+        models,
         topics={w.name: w.topics for w in config.watch},
         default_watch=config.watch[0].name if config.watch else None,
         claim_size=settings.claim_size,
         batch_size=settings.batch_size,
-        stamp=model_stamp(config.resolve_path(settings.model) if settings.model else None),
     )
     return [classify, BackgroundReclassify(classify)]
+
+
+__all__ = ["Claimed", "Classifier", "ClassifyStage", "WatchClassifiers",
+           "build_classify_stages", "load_classifier_folder", "load_configured_classifier",
+           "model_stamp", "prediction_rows", "write_predictions"]

@@ -13,7 +13,7 @@ from socialbot.daemon import run_until_drained
 from socialbot.domain import Prediction, Topic, TopicScore
 from socialbot.labels.retrain import install
 from socialbot.reclassify import BackgroundReclassify
-from socialbot.stages.classify import ClassifyStage, model_stamp
+from socialbot.stages.classify import ClassifyStage, WatchClassifiers, model_stamp
 from socialbot.stages.trends import TrendsStage
 from socialbot.status import gather_status
 from socialbot.store import Store
@@ -80,7 +80,8 @@ def test_a_retrained_model_redoes_old_predictions_newest_first_in_batches(
     assert _versions(store) == {"p0": "v1", "p1": "v1", "p2": "v1", "p3": "v1",
                                 "p4": "v2", "p5": "v2", "p6": "v2"}
     with store.reading() as conn:
-        assert background.progress(conn) == {"on current model": 3, "to reclassify": 4}
+        assert background.progress(conn) == {"on current model": 3, "to reclassify": 4,
+                                             "parcelly model": "v2"}
     while background.run_batch():
         pass
     assert set(_versions(store).values()) == {"v2"}
@@ -127,7 +128,47 @@ def test_the_daemon_job_and_status_show_the_work(store: Store, tmp_path: Path) -
     assert totals["reclassify"] == 5
     status = {s["stage"]: s for s in gather_status(store, stages)["stages"]}
     assert status["reclassify"] == {"stage": "reclassify", "kind": "classify",
-                                    "on current model": 5, "to reclassify": 0}
+                                    "on current model": 5, "to reclassify": 0,
+                                    "parcelly model": "v2"}
     with store.reading() as conn:
         assert conn.execute(select(func.sum(TREND_BUCKETS.c.posts))
                             .where(TREND_BUCKETS.c.topic == ALL_TOPICS)).scalar_one() == 5
+
+
+def test_a_new_model_for_one_watch_redoes_that_watch_s_posts_only(
+    store: Store, tmp_path: Path,
+) -> None:
+    parcelly = _artefact(tmp_path / "parcelly", "v1")
+    fruitco = _artefact(tmp_path / "fruitco", "f1")
+    loaded: list[FolderModel] = []
+
+    def load(folder: Path | None) -> FolderModel:
+        assert folder is not None
+        loaded.append(FolderModel(folder))
+        return loaded[-1]
+
+    # "veggo" names fruitco's folder another way: the two share one model in memory
+    models = WatchClassifiers(load, folders={"parcelly": parcelly, "fruitco": fruitco,
+                                             "veggo": tmp_path / "x" / ".." / "fruitco"})
+    classify = ClassifyStage(store, models, default_watch="parcelly",
+                             topics={"parcelly": [], "fruitco": [], "veggo": []})
+    background = BackgroundReclassify(classify, batch_size=2)
+    for i, watch in enumerate(["parcelly", "fruitco", "parcelly", "veggo", "parcelly"]):
+        add_post(store, f"{watch}{i}", f"post {i}", sentiment=None, minutes=i, watch=watch)
+    classify.run_batch()
+    assert _versions(store) == {"parcelly0": "v1", "fruitco1": "f1", "parcelly2": "v1",
+                                "veggo3": "f1", "parcelly4": "v1"}
+    assert sorted(m.version for m in loaded) == ["f1", "v1"]
+
+    install(_artefact(tmp_path / "candidate", "v2"), parcelly)  # a retrain of parcelly
+    while background.run_batch():
+        pass
+    assert _versions(store) == {"parcelly0": "v2", "fruitco1": "f1", "parcelly2": "v2",
+                                "veggo3": "f1", "parcelly4": "v2"}
+    assert [m.version for m in loaded[2:]] == ["v2"]  # parcelly's alone was reloaded
+    fruitco_model = next(m for m in loaded if m.version == "f1")
+    assert fruitco_model.texts == ["post 1", "post 3"]  # classified once, never redone
+    with store.reading() as conn:
+        assert background.progress(conn) == {
+            "on current model": 5, "to reclassify": 0, "parcelly model": "v2",
+            "fruitco model": "f1", "veggo model": "f1"}
