@@ -73,15 +73,15 @@ def train_sentiment_cmd(
         "(models/calibration.py). Off by default: on the shipped recipe it cost TweetEval "
         "val 0.023 (see MODEL_CARD.md).")] = False,
     labels: Annotated[bool, typer.Option(
-        "--labels", help="Fine-tune the current model on the watch's labels (from the queue "
-        "and `socialbot label`) mixed with public data, and install it only if it beats the "
-        "current one on held-out labels. Uses its own short recipe (300 steps unless "
+        "--labels", help="Fine-tune the watch's current model on its labels (from the queue "
+        "and `socialbot label`) mixed with public data, and install it for that watch only if "
+        "it beats the current one on held-out labels. Uses its own short recipe (300 steps unless "
         "--max-steps); --data, --need-data, --init-from, --seed, --threads apply.")] = False,
     watch: Annotated[str | None, typer.Option(
         help="With --labels: whose labels (default: the first watch).")] = None,
     install_to: Annotated[Path | None, typer.Option(
-        help="With --labels: where a better model goes (default: \\[classifier] model, else "
-        "var/models/sentiment-WATCH).")] = None,
+        help="With --labels: where a better model goes (default: the watch's own "
+        "`classifier` folder, else var/models/sentiment-WATCH).")] = None,
     labels_heldout: Annotated[float, typer.Option(
         help="With --labels: share of labelled posts held out to judge the new model "
         "(stratified by sentiment, seeded by --seed).")] = 0.3,
@@ -207,7 +207,7 @@ def classify_cmd(
     texts: Annotated[list[str] | None, typer.Argument(
         help="Texts to classify; none: read one per line from stdin.")] = None,
     watch: Annotated[str | None, typer.Option(
-        help="Watch whose topics to score (default: the first in config).")] = None,
+        help="Watch whose model and topics to use (default: the first in config).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     model: Annotated[Path | None, typer.Option(
         help="Artefact or HF folder instead of the configured model.")] = None,
@@ -231,16 +231,18 @@ def classify_cmd(
     if not lines:
         fail("no texts: pass them as arguments or one per line on stdin")
     try:
-        topics = config.get_watch(watch).topics
+        chosen = config.get_watch(watch)
     except ConfigError as exc:
         fail(str(exc), code=2)
     settings = config.classifier
     classifier = open_configured_classifier(
-        config, model, quantize=settings.quantize if quantize is None else quantize,
+        config, model, watch=chosen.name,
+        quantize=settings.quantize if quantize is None else quantize,
         labels=settings.labels or None,
         topic_threshold=settings.topic_threshold, topic_margin=settings.topic_margin,
     )
-    predictions = classifier.predict_batch(lines, topics, batch_size=settings.batch_size)
+    predictions = classifier.predict_batch(lines, chosen.topics,
+                                           batch_size=settings.batch_size)
     if json_out:
         for text, p in zip(lines, predictions, strict=True):
             typer.echo(json.dumps({

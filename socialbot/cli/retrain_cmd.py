@@ -20,8 +20,8 @@ def train_from_labels(
     need_data: list[str] | None, init_from: Path | None, install_to: Path | None,
     steps: int | None, heldout: float, seed: int, threads: int | None,
 ) -> None:
-    """Fine-tune the current classifier on `watch`'s labels mixed with public rows, and
-    install the result only if it agrees more with the held-out labels."""
+    """Fine-tune `watch`'s current classifier on its labels mixed with public rows, and
+    install the result, for that watch only, if it agrees more with the held-out labels."""
     from models.classifier import DEFAULT_MODEL
     from models.datasets import DataFormatError, load_labelled
     from models.reply_need import load_complaints
@@ -30,18 +30,16 @@ def train_from_labels(
         labelled_posts,
         retrain,
     )
+    from socialbot.labels.watch_model import retrain_paths
 
     config = get_config(ctx)
     try:
-        name = config.get_watch(watch).name
+        chosen = config.get_watch(watch)
+        paths = retrain_paths(config, chosen, shipped=DEFAULT_MODEL, init_from=init_from,
+                              install_to=install_to)
     except ConfigError as exc:
         fail(str(exc), code=2)
-    configured = config.resolve_path(config.classifier.model) if config.classifier.model else None
-    current = init_from or configured or DEFAULT_MODEL
-    # the shipped artefact is part of the installed project: never written over
-    target = install_to or configured or config.resolve_path(f"var/models/sentiment-{name}")
-    if target.resolve() == DEFAULT_MODEL.resolve():
-        fail("--install-to: the shipped model is not replaced; name another folder", code=2)
+    name, current, target = chosen.name, paths.current, paths.target
     try:
         options = RetrainOptions(heldout=heldout, seed=seed, num_threads=threads,
                                  quantize=config.classifier.quantize,
@@ -71,15 +69,20 @@ def train_from_labels(
         return
     console.print(f"[b]installed[/] at {outcome.installed} (the one before is kept beside it "
                   "as .previous)")
-    if configured is None or outcome.installed.resolve() != configured.resolve():
-        console.print(f'to use it, set in config.toml: [classifier] model = '
-                      f'"{outcome.installed}" and restart `socialbot run`; it then '
-                      "reclassifies stored posts in the background, newest first",
+    if paths.config_line is not None:
+        console.print(f"to use it for {name} only, add under its [[watch]] in config.toml:",
                       highlight=False)
+        console.print(f"  {paths.config_line}", highlight=False, markup=False)
+        console.print("and restart `socialbot run`; it then reclassifies that watch's stored "
+                      "posts in the background, newest first", highlight=False)
     else:
-        console.print("a running `socialbot run` picks it up at its next classify batch and "
-                      "reclassifies stored posts in the background, newest first "
-                      "(`socialbot status` shows how many are left)")
+        console.print(f"a running `socialbot run` picks it up for {name} at its next classify "
+                      "batch and reclassifies that watch's stored posts in the background, "
+                      "newest first (`socialbot status` shows how many are left)",
+                      highlight=False)
+    if paths.shared_with:
+        console.print(f"[yellow]note:[/] {', '.join(paths.shared_with)} use(s) this folder "
+                      "too, so their model changed as well", highlight=False)
     console.print(f"to do it now by hand instead: `socialbot reclassify --watch {name}`")
 
 
