@@ -206,7 +206,11 @@ def accuracy(
         console.print(f"no labelled posts of {name} yet: correct posts in `socialbot queue` "
                       "(key c) or label a random sample with `socialbot label`")
         return
-    card = card_figures(card_folder(config))
+    folder = card_folder(config, name)
+    card = card_figures(folder)
+    used = escape(str(folder or "the shipped model"))
+    console.print(f"[dim]{escape(name)} is classified by {used}; its model card's figures "
+                  "are beside each kind[/]", highlight=False)
     for group in groups:
         console.print(_group_table(group, card))
         for kind in group.kinds.values():

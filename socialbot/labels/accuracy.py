@@ -136,10 +136,10 @@ class CardFigure:
     source: str
 
 
-def card_folder(config: Config) -> Path | None:
-    """The configured model's folder (it carries its own card), else the shipped model's."""
-    model = config.classifier.model
-    return config.resolve_path(model) if model else default_model_dir()
+def card_folder(config: Config, watch: str | None = None) -> Path | None:
+    """The folder of the model `watch` uses (it carries its own card: a retrain writes the
+    figures on its held-out labels there), else the shipped model's."""
+    return config.classifier_folder(watch) or default_model_dir()
 
 
 def card_figures(folder: Path | None) -> dict[str, CardFigure]:

@@ -50,7 +50,6 @@ def build_report(
     ]
     markers = alert_markers(alerts)
     every = [m for _, m in markers]
-    model = config.classifier.model  # the configured model's own card, else the shipped one
     return _env.get_template("report.html").render(
         watch=watch,
         brand=watch.brand or watch.name,
@@ -73,10 +72,16 @@ def build_report(
             for topic in topics
             if (view := _topic_view(conn, watch.name, topic, markers, start, end, width))
         ],
+        # the watch's own: each watch may be classified by a model of its own
         versions=[
-            v for (v,) in conn.execute(select(PREDICTIONS.c.model_version).distinct().limit(5))
+            v for (v,) in conn.execute(
+                select(PREDICTIONS.c.model_version).distinct()
+                .join(POSTS, POSTS.c.id == PREDICTIONS.c.post_pk)
+                .where(func.coalesce(PREDICTIONS.c.watch, POSTS.c.watch, "") == watch.name)
+                .limit(5))
         ],
-        card=read_accuracy(config.resolve_path(model) if model else None),
+        # the watch's model's own card, else the shipped one
+        card=read_accuracy(config.classifier_folder(watch.name)),
         own_accuracy=own_accuracy_section(conn, config, watch),
         now=datetime.now(timezone.utc),
     )

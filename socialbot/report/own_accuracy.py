@@ -32,5 +32,5 @@ def agreement_sections(
 def own_accuracy_section(conn: Connection, config: Config, watch: WatchConfig) -> Markup:
     """HTML for the section: one table per model version and sample, warnings under it."""
     groups = measure(current_labels(conn, watch=watch.name))
-    card = card_figures(card_folder(config)) if groups else {}
+    card = card_figures(card_folder(config, watch.name)) if groups else {}
     return render("own_accuracy.html", sections=agreement_sections(groups, card), card=card)

@@ -20,12 +20,14 @@ from socialbot.web.rendering import render
 
 def model(request: Request) -> Response:
     config: Config = request.app.state.config
-    configured = config.classifier.model  # the configured model's own card, else the shipped one
-    accuracy = read_accuracy(config.resolve_path(configured) if configured else None)
+    # the global model's own card, else the shipped one (a watch's own is in its report)
+    accuracy = read_accuracy(config.classifier_folder(None))
     with request.app.state.store.reading() as conn:
+        # per watch too: each watch may be classified by a model of its own
         versions = conn.execute(
-            select(PREDICTIONS.c.model_version, func.count())
-            .group_by(PREDICTIONS.c.model_version).order_by(func.count().desc()).limit(20)
+            select(PREDICTIONS.c.watch, PREDICTIONS.c.model_version, func.count())
+            .group_by(PREDICTIONS.c.watch, PREDICTIONS.c.model_version)
+            .order_by(func.count().desc()).limit(20)
         ).all()
         groups = measure(current_labels(conn))
     card = card_figures(card_folder(config))
