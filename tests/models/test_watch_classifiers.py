@@ -145,6 +145,10 @@ def test_a_retrain_of_one_watch_changes_its_model_and_posts_only(
     assert {v for v, _ in after["parcelly"].values()} == {new["version"]}
     assert after["fruitco"] == before["fruitco"]  # same version, not even re-done
 
+    out = _cli(config_file, "reclassify", "--watch", "parcelly")  # by hand: the same
+    assert f"60 posts reclassified with parcelly: {new['version']}" in " ".join(out.split())
+    assert _predictions(config_file)["fruitco"] == before["fruitco"]
+
 
 def test_a_watch_without_its_own_folder_gets_the_line_to_add(
     tmp_path: Path, tiny_artefact: Path,
@@ -161,3 +165,31 @@ def test_a_watch_without_its_own_folder_gets_the_line_to_add(
     assert paths.target == tmp_path / "var" / "models" / "sentiment-parcelly"  # not over it
     assert paths.config_line == 'classifier = "var/models/sentiment-parcelly"'
     assert paths.shared_with == ()
+
+
+def test_an_install_over_another_watch_s_model_names_that_watch(tmp_path: Path) -> None:
+    from socialbot.labels.watch_model import retrain_paths
+
+    config = tmp_path / "config.toml"
+    config.write_text('[[watch]]\nname = "parcelly"\n\n'
+                      '[[watch]]\nname = "fruitco"\nclassifier = "models/fruitco"\n')
+    loaded = load_config(config)
+    paths = retrain_paths(loaded, loaded.get_watch("parcelly"), shipped=tmp_path / "shipped",
+                          install_to=tmp_path / "models" / "fruitco")
+    assert paths.current == tmp_path / "shipped"
+    assert paths.shared_with == ("fruitco",)
+
+
+@pytest.mark.parametrize("how", ["--install-to", "watch classifier"])
+def test_a_retrain_never_writes_over_the_shipped_model(tmp_path: Path, how: str) -> None:
+    from models.classifier import DEFAULT_MODEL
+
+    config = tmp_path / "config.toml"
+    own = f'classifier = "{DEFAULT_MODEL}"\n' if how == "watch classifier" else ""
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "bot.db"}"\n\n'
+                      f'[[watch]]\nname = "parcelly"\n{own}')
+    extra = ["--install-to", str(DEFAULT_MODEL)] if how == "--install-to" else []
+    result = CliRunner().invoke(app, ["--config", str(config), "train", "sentiment",
+                                      "--labels", "--watch", "parcelly", *extra])
+    assert result.exit_code == 2, result.output
+    assert "is the shipped model, which is never replaced" in " ".join(result.output.split())
