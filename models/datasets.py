@@ -20,7 +20,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from models.text import overlap_key
 from socialbot.domain import SENTIMENTS
@@ -171,9 +171,15 @@ def _goemotions(path: Path, split: str, ambiguous: AmbiguousPolicy) -> list[Labe
     return rows
 
 
-def drop_overlap(
-    rows: Sequence[LabelledText], held_out: Iterable[str]
-) -> tuple[list[LabelledText], int]:
+class _Text(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_Text)
+
+
+def drop_overlap(rows: Sequence[_Row], held_out: Iterable[str]) -> tuple[list[_Row], int]:
     """Remove rows whose text is (loosely) one of `held_out`; return rows and count dropped."""
     keys = {overlap_key(t) for t in held_out}
     keys.discard("")

@@ -102,8 +102,20 @@ def praise_rows(rows: Sequence[LabelledText]) -> list[NeedExample]:
     reads praise such as "delivery right on time again" as one. A praise row that asks
     something by its form is a question, as in `load_complaints`.
     """
-    positive = SENTIMENTS.index("positive")
-    return [NeedExample(r.text, 1 if asks(r.text) else 2) for r in rows if r.label == positive]
+    return no_reply_rows(rows, sentiments=("positive",))
+
+
+def no_reply_rows(
+    rows: Sequence[LabelledText], *, sentiments: Sequence[str] = ("positive", "neutral")
+) -> list[NeedExample]:
+    """Rows of general sentiment data with one of `sentiments`, as posts needing no reply.
+
+    Praise and news on Twitter at large ("never had a late delivery", "new store opens
+    Friday") teach the head that naming a delivery or an order is not a complaint; the
+    complaints corpus alone has too few of them. A row that asks by its form is a question.
+    """
+    wanted = {SENTIMENTS.index(s) for s in sentiments}
+    return [NeedExample(r.text, 1 if asks(r.text) else 2) for r in rows if r.label in wanted]
 
 
 def class_weights(labels: torch.Tensor) -> torch.Tensor:

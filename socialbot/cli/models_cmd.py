@@ -67,6 +67,9 @@ def train_sentiment_cmd(
     need_praise: Annotated[list[str] | None, typer.Option(
         "--need-praise", help="Brand-directed sentiment data whose positive rows are added "
         "to the need head's training as posts that need no reply (repeatable).")] = None,
+    need_none: Annotated[list[str] | None, typer.Option(
+        "--need-none", help="General sentiment data whose positive and neutral rows are "
+        "added to the need head's training as posts that need no reply (repeatable).")] = None,
     need_weight: Annotated[float, typer.Option(help="Weight of the need head's loss.")] = 1.0,
     calibrate: Annotated[bool, typer.Option(
         help="Shift the decision to maximise macro recall on the held-out training rows "
@@ -97,7 +100,7 @@ def train_sentiment_cmd(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from models.datasets import DataFormatError, dedupe, drop_overlap, load_labelled, split_rows
-    from models.reply_need import load_complaints, praise_rows
+    from models.reply_need import load_complaints, no_reply_rows, praise_rows
     from models.training import TrainingArguments, parse_class_weights, train_sentiment
     from socialbot.cli.need_cmd import record_need_metrics
 
@@ -113,18 +116,25 @@ def train_sentiment_cmd(
         )
     except ValueError as exc:
         fail(str(exc), code=2)
-    if need_praise and not need_data:
-        fail("--need-praise adds rows to the need head's training: give --need-data too", code=2)
+    if (need_praise or need_none) and not need_data:
+        fail("--need-praise and --need-none add rows to the need head's training: give "
+             "--need-data too", code=2)
     try:
         need_rows = [r for path in need_data or [] for r in load_complaints(path)]
         need_rows += [r for path in need_praise or [] for r in praise_rows(load_labelled(path))]
+        need_rows += [r for path in need_none or []
+                      for r in no_reply_rows(dedupe(load_labelled(path)))]
     except (DataFormatError, OSError) as exc:
         fail(str(exc))
     rows = dedupe([r for path in (data or [DEFAULT_TRAIN_DATA]) for r in load_labelled(path)])
     holdouts = holdout if holdout is not None else [p for p in [DEFAULT_HOLDOUT] if p.exists()]
     for path in holdouts:
-        rows, dropped = drop_overlap(rows, [r.text for r in load_labelled(path)])
-        err_console.print(f"held out {dropped} rows that overlap {path}")
+        held_texts = [r.text for r in load_labelled(path)]
+        rows, dropped = drop_overlap(rows, held_texts)
+        # the need head trains the same encoder: its rows must not carry held-out texts either
+        need_rows, need_dropped = drop_overlap(need_rows, held_texts)
+        err_console.print(f"held out {dropped} rows (and {need_dropped} need rows) that "
+                          f"overlap {path}")
     train_rows, eval_rows = split_rows(rows, fraction=eval_fraction, seed=split_seed)
     try:  # "balanced" needs the training rows
         weights = parse_class_weights(class_weights, [r.label for r in train_rows])
