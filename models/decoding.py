@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import inspect
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -91,8 +91,12 @@ def decode(
     pad_token_id: int,
     generator: torch.Generator | None = None,
     max_prefix: int | None = None,
+    stop: Callable[[Sequence[int]], bool] | None = None,
 ) -> list[list[int]]:
     """The new tokens for each prompt (token ids, eos excluded), in the prompts' order.
+
+    A row also ends when `stop(its new tokens)` says so (the token that completed the stop
+    is kept), so text the caller would cut off anyway is not paid for.
 
     The prompts' common start, up to `max_prefix` tokens, is computed once and kept
     (pass the system message's length, so a lone prompt shares it too and the cache
@@ -101,7 +105,8 @@ def decode(
     import torch
 
     with torch.inference_mode():
-        return _decode(model, prompts, prefixes, sampling, pad_token_id, generator, max_prefix)
+        return _decode(model, prompts, prefixes, sampling, pad_token_id, generator, max_prefix,
+                       stop)
 
 
 def _decode(
@@ -112,6 +117,7 @@ def _decode(
     pad_token_id: int,
     generator: torch.Generator | None,
     max_prefix: int | None,
+    stop: Callable[[Sequence[int]], bool] | None,
 ) -> list[list[int]]:
     import torch
 
@@ -145,9 +151,12 @@ def _decode(
     for step in range(sampling.max_new_tokens):
         tokens = _choose(logits, sampling, generator)
         ended = tokens == sampling.eos_token_id
-        for row, token, done in zip(rows.tolist(), tokens.tolist(), ended.tolist(), strict=True):
+        for i, (row, token, done) in enumerate(
+                zip(rows.tolist(), tokens.tolist(), ended.tolist(), strict=True)):
             if not done:
                 out[row].append(token)
+                if stop is not None and stop(out[row]):
+                    ended[i] = True
         if step == sampling.max_new_tokens - 1:
             break
         live = (~ended).nonzero().squeeze(1)

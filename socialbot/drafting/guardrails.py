@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from connectors.base import Connector, ConnectorError, platform_connector
-from models.prompting import PROMPT_MARKERS, system_rules
+from models.prompting import FIRST_SIGN_OFF, PROMPT_MARKERS, system_rules
 from socialbot.domain import PLATFORMS, BrandVoice
 from socialbot.drafting.wordlists import (
     ASKING,
@@ -205,12 +205,6 @@ _SIGNATURE = re.compile(
 )
 
 
-#: A sign-off inside a draft: "^PB", "*SR", "*SP*" after a space. The reply ends there;
-#: what a model writes after signing is not part of it (Gemma 3 270M, fine-tuned briefly,
-#: signs and then runs on: "...help.parcelly.com *SR artistdata *MS", "^PB𒍂SRRS"). A
-#: caret is no punctuation English uses; after "*" two capitals, so emphasis ("*please*
-#: note") is not a sign-off.
-_FIRST_SIGN_OFF = re.compile(r"(?:\s*\b[Ss]igned:?)?\s(?:\^[A-Za-z]|\*[A-Z]{2})")
 
 
 def sign(draft_text: str, voice: BrandVoice) -> str:
@@ -220,7 +214,7 @@ def sign(draft_text: str, voice: BrandVoice) -> str:
     A safe repair like `sanitise`: a signature says who answers, which is the brand's
     to choose, not the model's; and it says the reply is over.
     """
-    first = _FIRST_SIGN_OFF.search(draft_text)
+    first = FIRST_SIGN_OFF.search(draft_text)
     text = draft_text[: first.start()] if first else draft_text
     text = _SIGNATURE.sub("", text).rstrip()
     if voice.sign_off and text:

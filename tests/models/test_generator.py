@@ -90,6 +90,43 @@ def test_batched_decoding_matches_transformers_generate_row_by_row(tiny: ReplyGe
     assert len(batched[0]) == 3 and len(batched[1]) > 3
 
 
+def test_a_row_that_meets_its_stop_ends_there_and_the_other_runs_on(tiny: ReplyGenerator) -> None:
+    prompts = _prompt_ids(tiny)
+    never = Sampling(max_new_tokens=12, eos_token_id=-1, temperature=0)
+    free = decode(tiny.model, prompts, prefixes=PrefixCache(tiny.model), sampling=never,
+                  pad_token_id=0)
+    # row 0 "signs" at its 5th token; the stop sees each row's tokens so far
+    stopped = decode(tiny.model, prompts, prefixes=PrefixCache(tiny.model), sampling=never,
+                     pad_token_id=0, stop=lambda tokens: list(tokens) == free[0][:5])
+    assert stopped[0] == free[0][:5]
+    assert stopped[1] == free[1]
+
+
+def test_drafting_stops_decoding_at_the_first_sign_off(
+    tiny: ReplyGenerator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What follows a sign-off is cut by the guardrails; the generator does not pay for it."""
+    def ids(text: str) -> list[int]:
+        return list(tiny.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    assert tiny._signed(ids("Sorry about the wait, DM us your order number ^J"))
+    assert tiny._signed(ids("Sorry about the wait *JD"))
+    assert not tiny._signed(ids("Sorry, *please* note the Saturday slot"))
+    assert not tiny._signed(ids("Sorry about the wait, DM us your order number"))
+
+    free = tiny.generate(REQUESTS[:1], voice=VOICE, temperature=0, max_new_tokens=12)[0]
+    seen: list[int] = []
+
+    def signs_at_the_third_token(tokens: list[int]) -> bool:
+        seen.append(len(tokens))
+        return len(tokens) == 3
+
+    monkeypatch.setattr(tiny, "_signed", signs_at_the_third_token)
+    signed = tiny.generate(REQUESTS[:1], voice=VOICE, temperature=0, max_new_tokens=12)[0]
+    assert seen == [1, 2, 3]
+    assert free.startswith(signed) and len(ids(signed)) < len(ids(free))
+
+
 def test_the_shared_prefix_is_computed_once_and_never_changed(tiny: ReplyGenerator) -> None:
     prompts = _prompt_ids(tiny)
     prefixes = PrefixCache(tiny.model)
