@@ -74,16 +74,22 @@ def test_tiny_llama_from_config_drafts_the_chosen_posts(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_packaged_smollm2_drafts_a_reply(tmp_path: Path) -> None:
-    from models.generator import GeneratorError, packaged_gguf
+@pytest.mark.parametrize(("model", "version"), [
+    (None, "gemma-3-270m"),  # the default
+    ("smollm2-135m", "smollm2"),
+])
+def test_a_packaged_generator_drafts_a_reply(
+    tmp_path: Path, model: str | None, version: str
+) -> None:
+    from models.generator import GeneratorError, packaged_gemma, packaged_gguf
 
     try:
-        packaged_gguf()
+        packaged_gguf() if model else packaged_gemma()
     except GeneratorError as exc:
         pytest.skip(str(exc))
-    config = reply_config(tmp_path, drafting={"max_attempts": 1, "max_new_tokens": 32,
-                                              "batch_size": 2})
+    drafting: dict[str, object] = {"max_attempts": 1, "max_new_tokens": 32, "batch_size": 2}
+    config = reply_config(tmp_path, drafting=drafting | ({"model": model} if model else {}))
     drafts = _run(config)
     assert len(drafts) == 2
-    assert all(d.generator_version.startswith("smollm2") and d.text for d in drafts)
+    assert all(d.generator_version.startswith(version) and d.text for d in drafts)
     _assert_flags_are_the_guardrails(config, drafts)
