@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import csv
 import math
+import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +118,26 @@ def no_reply_rows(
     """
     wanted = {SENTIMENTS.index(s) for s in sentiments}
     return [NeedExample(r.text, 1 if asks(r.text) else 2) for r in rows if r.label in wanted]
+
+
+#: Mentions a post opens with: whom it is addressed to ("@user @user thanks ..."), after
+#: `models.text.normalise_text` has turned every user name into "@user".
+_ADDRESSED = re.compile(r"^(?:@user\b[,:]?\s*)+")
+
+
+def balance_addressing(texts: Sequence[str], rng: random.Random) -> list[str]:
+    """Each normalised text addressed to someone ("@user ...") or not, by a coin toss.
+
+    In the complaints corpus the complaints mostly open with a mention and the rest mostly
+    do not, so a head learns "addressed to someone" as a complaint and reads "@brand
+    delivery turned up early, courier super friendly" as one. Whether a post is addressed
+    to the brand is the reply policy's rule to check; the head should judge what it says.
+    """
+    out = []
+    for text in texts:
+        bare = _ADDRESSED.sub("", text) or text
+        out.append(f"@user {bare}" if rng.random() < 0.5 else bare)
+    return out
 
 
 def class_weights(labels: torch.Tensor) -> torch.Tensor:

@@ -32,6 +32,7 @@ from models.reply_need import (
     NEEDS,
     NeedExample,
     ReplyNeedHead,
+    balance_addressing,
     class_weights,
     rows_per_label,
     save_head_weights,
@@ -90,6 +91,9 @@ class TrainingArguments:
     anchor_weight: float = 1.0
     need_weight: float = 1.0  # of the need head's loss, when need rows are given
     need_batch_size: int = 16  # need rows per step, beside `batch_size` sentiment rows
+    #: need rows addressed to someone ("@user ...") or not by a coin toss, so being
+    #: addressed carries no signal (`models.reply_need.balance_addressing`)
+    need_balance_addressing: bool = False
     seed: int = 0
     num_threads: int | None = None
     checkpoint_every: int = 0  # steps between interim saves; 0 = only at the end
@@ -181,8 +185,10 @@ class _NeedTask:
         self.head = ReplyNeedHead(hidden)
         self.rows = len(rows)
         self.labels = torch.tensor([r.label for r in rows], dtype=torch.long)
-        self.encoded = tokenizer([normalise_text(r.text) for r in rows], truncation=True,
-                                 max_length=args.max_length)["input_ids"]
+        texts = [normalise_text(r.text) for r in rows]
+        if args.need_balance_addressing:
+            texts = balance_addressing(texts, random.Random(args.seed))
+        self.encoded = tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]
         self.pad_id = tokenizer.pad_token_id
         self.batches = _endless_batches([len(e) for e in self.encoded], args.need_batch_size,
                                         rng)
@@ -201,6 +207,7 @@ class _NeedTask:
                 "training": {"encoder": "trained with the sentiment head (joint)",
                              "need_weight": args.need_weight,
                              "need_batch_size": args.need_batch_size,
+                             "balance_addressing": args.need_balance_addressing,
                              "class_weights": "inverse frequency"}}
 
 

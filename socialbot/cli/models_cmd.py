@@ -71,6 +71,11 @@ def train_sentiment_cmd(
         "--need-none", help="General sentiment data whose positive and neutral rows are "
         "added to the need head's training as posts that need no reply (repeatable).")] = None,
     need_weight: Annotated[float, typer.Option(help="Weight of the need head's loss.")] = 1.0,
+    need_balance_addressing: Annotated[bool, typer.Option(
+        "--need-balance-addressing", help="Address each need row to someone ('@user ...') "
+        "or not by a coin toss: in complaints.tsv complaints mostly open with a mention and "
+        "the rest mostly do not, which teaches the head a cue that is not the post's content."
+    )] = False,
     calibrate: Annotated[bool, typer.Option(
         help="Shift the decision to maximise macro recall on the held-out training rows "
         "(models/calibration.py). Off by default: on the shipped recipe it cost TweetEval "
@@ -112,7 +117,7 @@ def train_sentiment_cmd(
             label_smoothing=label_smoothing, max_steps=max_steps,
             checkpoint_every=checkpoint_every, num_threads=threads, seed=seed,
             init_from=str(init_from) if init_from else None, warmup_steps=warmup_steps,
-            need_weight=need_weight,
+            need_weight=need_weight, need_balance_addressing=need_balance_addressing,
         )
     except ValueError as exc:
         fail(str(exc), code=2)
