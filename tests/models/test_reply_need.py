@@ -3,13 +3,22 @@ and what a prediction and the classify stage carry."""
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
 import pytest
 
 from models.classifier import PostClassifier
-from models.reply_need import NEEDS, NeedExample, asks, load_complaints, score, train_need_head
+from models.reply_need import (
+    NEEDS,
+    NeedExample,
+    asks,
+    balance_addressing,
+    load_complaints,
+    score,
+    train_need_head,
+)
 from tests.models.conftest import toy_rows
 
 torch = pytest.importorskip("torch")
@@ -156,3 +165,23 @@ def test_the_classify_stage_stores_what_the_post_needs(
         row = conn.execute(select(PREDICTIONS)).one()
     assert row.need == "complaint" and row.p_complaint > 0.5 and row.p_question < 0.5
     assert row.model_version.endswith("+need")
+
+
+def test_balanced_addressing_leaves_no_cue_in_the_mentions() -> None:
+    """Complaints that all open with mentions and praise that never does come out addressed
+    about equally often, with what they say untouched."""
+    complaints = [f"@user @user my order {i} never came" for i in range(400)]
+    praise = [f"delivery {i} was early, lovely courier" for i in range(400)]
+    rng = random.Random(0)
+    balanced = balance_addressing(complaints + praise, rng)
+
+    def addressed(texts: list[str]) -> float:
+        return sum(t.startswith("@user ") for t in texts) / len(texts)
+
+    assert 0.4 < addressed(balanced[:400]) < 0.6 and 0.4 < addressed(balanced[400:]) < 0.6
+    assert all(t.removeprefix("@user ") == f"my order {i} never came"
+               for i, t in enumerate(balanced[:400]))
+    assert all(t.removeprefix("@user ") == f"delivery {i} was early, lovely courier"
+               for i, t in enumerate(balanced[400:]))
+    assert balance_addressing(["@user"], random.Random(0))[0].endswith("@user")  # not emptied
+
