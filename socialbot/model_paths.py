@@ -48,20 +48,17 @@ def check_drafting_paths(config: Config) -> None:
     settings = config.drafting
     if settings.backend != "local":
         return
-    from models.generator import (  # plain names: no torch import
-        GEMMA_NAME,
-        GEMMA_PACKAGE,
-        SMOLLM2_NAME,
-    )
+    from models.generator import GEMMA_NAME, GEMMA_PACKAGE, SMOLLM2_NAME  # no torch import
+    from socialbot.drafting.loading import configured_base
 
-    if settings.model in ("", GEMMA_NAME):
+    source = configured_base(config)
+    if source == GEMMA_NAME:
         if importlib.util.find_spec(GEMMA_PACKAGE) is None:
             raise ConfigError(
                 f"{config.path or 'config'}: [drafting] model: {GEMMA_NAME} (the default) "
                 "needs its packages, which socialbot depends on: pip install -e . again, or "
                 f'set model = "{SMOLLM2_NAME}"')
-    elif settings.model != SMOLLM2_NAME:
-        source = config.resolve_path(settings.model)
+    elif isinstance(source, Path):
         if source.suffix == ".gguf":
             if not source.is_file():
                 _refuse(config, "[drafting] model", source, "no such .gguf file")

@@ -18,16 +18,9 @@ def load_generator(config: Config) -> DraftGenerator:
 
         return server_generator(settings)
 
-    from models.generator import GEMMA_NAME, SMOLLM2_NAME, ReplyGenerator, default_adapter
+    from models.generator import ReplyGenerator, default_adapter
 
-    # packaged bases are named rather than found by path; the models layer calls SmolLM2 None
-    source: str | Path | None
-    if settings.model in ("", GEMMA_NAME):
-        source = GEMMA_NAME  # better on held-out replies (models/reply-gemma3/README.md)
-    elif settings.model == SMOLLM2_NAME:
-        source = None
-    else:
-        source = config.resolve_path(settings.model)
+    source = configured_base(config)
     adapter: Path | None
     if settings.adapter == "default":
         adapter = default_adapter(source)
@@ -36,3 +29,18 @@ def load_generator(config: Config) -> DraftGenerator:
     else:
         adapter = config.resolve_path(settings.adapter)
     return ReplyGenerator.load(source, adapter=adapter, threads=settings.threads)
+
+
+def configured_base(config: Config) -> str | Path | None:
+    """The local generator's base as the models layer names it: `GEMMA_NAME` for packaged
+    Gemma 3 270M (the default, better on held-out replies: models/reply-gemma3/README.md),
+    None for packaged SmolLM2, else the model folder or .gguf file's path. Torch-free, so
+    the start-up check reads the setting the same way loading does."""
+    from models.generator import GEMMA_NAME, SMOLLM2_NAME  # plain names: no torch import
+
+    model = config.drafting.model
+    if model in ("", GEMMA_NAME):
+        return GEMMA_NAME
+    if model == SMOLLM2_NAME:
+        return None
+    return config.resolve_path(model)
