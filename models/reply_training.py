@@ -184,19 +184,18 @@ def train_replies(
     tokenizer = load_tokenizer(base_dir)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
 
+    def judge(generator: ReplyGenerator) -> HeldOutFigures:
+        return evaluate(generator, held_out, guardrail=guardrail,
+                        max_new_tokens=args.eval_max_new_tokens,
+                        batch_size=args.eval_batch_size)
+
+    generator = ReplyGenerator(model, tokenizer, version=base_name)  # also its chat template
     before = None
     if args.base_eval:
-        before = evaluate(
-            ReplyGenerator(model, tokenizer, version=base_name),
-            held_out,
-            guardrail=guardrail,
-            max_new_tokens=args.eval_max_new_tokens,
-            batch_size=args.eval_batch_size,
-        )
+        before = judge(generator)
         logger.info("base model on %d held-out pairs: ROUGE-L %.4f", len(held_out),
                     before.rouge_l)
 
-    generator = ReplyGenerator(model, tokenizer, version=base_name)  # for its chat template
     examples, skipped = encode_pairs(generator, train, max_length=args.max_length)
     random.Random(args.seed).shuffle(examples)
     examples = examples[: args.max_train_pairs]
@@ -220,13 +219,7 @@ def train_replies(
     _neutral_base_path(output / "adapter_config.json", base_name)
     merged: Any = peft_model.merge_and_unload()
     version = f"{base_name}+{output.name}@{adapter_digest(output)}"
-    after = evaluate(
-        ReplyGenerator(merged, tokenizer, version=version),
-        held_out,
-        guardrail=guardrail,
-        max_new_tokens=args.eval_max_new_tokens,
-        batch_size=args.eval_batch_size,
-    )
+    after = judge(ReplyGenerator(merged, tokenizer, version=version))
     logger.info("adapter on %d held-out pairs: ROUGE-L %.4f", len(held_out), after.rouge_l)
     report = TrainingReport(
         arguments=asdict(args),
