@@ -22,6 +22,7 @@ from models.encoders import (
     AdaptedEncoder,
     Quantize,
     SequenceClassifierEncoder,
+    TopicEncoder,
     quantize_int8,
     resolve_quantize,
 )
@@ -47,7 +48,7 @@ MAX_TOKENS = 128
 #: Texts are padded to a multiple of this many tokens (see `PostClassifier._batches`).
 PAD_MULTIPLE = 8
 #: what one pass over the texts computes: everything, the heads' input, or topic embeddings
-RunMode = Literal["predict", "features", "embed"]
+RunMode = Literal["predict", "features", "embed", "topic_texts"]
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -97,20 +98,21 @@ class PostClassifier:
         topic_threshold: float = DEFAULT_TOPIC_THRESHOLD,
         topic_margin: float = DEFAULT_TOPIC_MARGIN,
         topic_model: str | None = None,
-        shared_topics: bool = False,
+        topic_encoder: TopicEncoder = "base",
     ) -> PostClassifier:
         """Load the project artefact at `path` (default: the shipped one) or any
         local HF sequence-classification folder, with `labels` mapping its label
         names to negative/neutral/positive when they are not already those. Such a
         model's topics come from `topic_model` (default: the packaged encoder),
         which costs a second encoder pass per batch. The project artefact scores topics
-        on its frozen base encoder (also a second pass) unless `shared_topics`."""
+        on its frozen base encoder (also a second pass) unless `topic_encoder` says
+        "projected" or "shared" (`models.encoders.TopicEncoder`)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         folder = Path(path) if path else DEFAULT_MODEL
         backend: AdaptedEncoder | SequenceClassifierEncoder
         if (folder / "classifier.json").exists():
-            backend = AdaptedEncoder(folder, shared_topics=shared_topics)
+            backend = AdaptedEncoder(folder, topics=topic_encoder)
         elif not (folder / "config.json").exists():
             raise ArtefactError(f"{folder}: neither a socialbot classifier nor a Hugging Face "
                                 "model folder")
@@ -209,12 +211,15 @@ class PostClassifier:
         rows = index.similarities(self.embed(texts, batch_size=batch_size)).tolist()
         return [dict(zip(index.names, row, strict=True)) for row in rows]
 
+    def _embed_topic_texts(self, texts: list[str]) -> torch.Tensor:
+        return self._run(texts, batch_size=64, mode="topic_texts")[1]
+
     def topic_index(self, topics: Sequence[Topic]) -> TopicIndex:
         """Embedded `topics`, cached because watches rarely change."""
         key = tuple(topics)
         index = self._topic_cache.pop(key, None)
         if index is None:
-            index = build_index(key, self.embed)
+            index = build_index(key, self._embed_topic_texts)
         # topics that learn from labels change their examples over a daemon's life: keep
         # only the recently used indexes (insertion order is use order) so memory stays flat
         self._topic_cache[key] = index
@@ -230,7 +235,8 @@ class PostClassifier:
         probabilities (None without a need head), each in input order."""
         backend = self.backend
         clean = [normalise_text(t) for t in texts]
-        tokenizer = backend.embed_tokenizer if mode == "embed" else backend.tokenizer
+        tokenizer = (backend.embed_tokenizer if mode in ("embed", "topic_texts")
+                     else backend.tokenizer)
         ids = tokenizer(clean, truncation=True, max_length=self.max_tokens)["input_ids"]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         probs = torch.zeros((len(texts), len(SENTIMENTS)))
@@ -246,6 +252,8 @@ class PostClassifier:
                 elif mode == "features":
                     assert isinstance(backend, AdaptedEncoder)
                     e = torch.cat(backend.features(batch_ids, mask), dim=-1)
+                elif mode == "topic_texts" and isinstance(backend, AdaptedEncoder):
+                    e = backend.embed_topic_texts(batch_ids, mask)
                 else:
                     e = backend.embed(batch_ids, mask)
                 if embeddings is None:
@@ -305,7 +313,7 @@ def load_classifier(
     topic_threshold: float = DEFAULT_TOPIC_THRESHOLD,
     topic_margin: float = DEFAULT_TOPIC_MARGIN,
     topic_model: str | None = None,
-    shared_topics: bool = False,
+    topic_encoder: TopicEncoder = "base",
 ) -> PostClassifier:
     """Load a classifier for the core: `path` None means the shipped artefact."""
     if num_threads:
@@ -313,4 +321,4 @@ def load_classifier(
     return PostClassifier.from_pretrained(path, device=device, quantize=quantize, labels=labels,
                                           topic_threshold=topic_threshold,
                                           topic_margin=topic_margin, topic_model=topic_model,
-                                          shared_topics=shared_topics)
+                                          topic_encoder=topic_encoder)

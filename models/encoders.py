@@ -28,6 +28,7 @@ from models.calibration import BIAS_KEY, apply_bias
 from models.datasets import DataFormatError, parse_label
 from models.heads import SentimentHead, pool
 from models.reply_need import read_head
+from models.topic_projection import PROJECTION_FILE, read_projection
 from socialbot.domain import SENTIMENTS
 
 #: Pads token-id rows into (ids, mask) tensors on the classifier's device.
@@ -164,18 +165,24 @@ def mean_embedding(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> t
     return nn.functional.normalize(mean.float(), dim=-1)
 
 
+#: Where topic embeddings come from: "base", the frozen base encoder (a second pass per
+#: post); "projected", the fine-tuned pass mapped into the base's space by the artefact's
+#: topic projection (`models.topic_projection`); "shared", the fine-tuned pass as it is.
+TopicEncoder = Literal["base", "projected", "shared"]
+
+
 class AdaptedEncoder(nn.Module):
-    """Base encoder + merged LoRA delta + sentiment head; topic embeddings from the frozen
-    base encoder (a second pass), or from the same pass with `shared_topics`.
+    """Base encoder + merged LoRA delta + sentiment head; topic embeddings as `topics` says.
 
     Fine-tuning moves the mean-pooled vector away from the sentence space topic
     descriptions and examples are written for, anchor term or not: on travel posts
     labelled by reason (bench/topics/transport_reasons.tsv) topics scored on the
     fine-tuned vector reach macro-F1 0.30 at the configured threshold, on the base
-    encoder's 0.55. The second pass roughly doubles the cost of classifying a post.
+    encoder's 0.55. The second pass roughly doubles the cost of classifying a post; the
+    projection gets most of the way back to the base's topics in one pass.
     """
 
-    def __init__(self, folder: str | Path, *, shared_topics: bool = False) -> None:
+    def __init__(self, folder: str | Path, *, topics: TopicEncoder = "base") -> None:
         from safetensors.torch import load_file
         from transformers import AutoModel, AutoTokenizer
 
@@ -187,8 +194,16 @@ class AdaptedEncoder(nn.Module):
         self.embed_tokenizer: Any = self.tokenizer
         self.encoder: Any = load_pretrained(AutoModel, base, add_pooling_layer=False)
         #: the untouched sentence encoder topics (and similar-post search) are scored on
-        self.topic_encoder: Any = None if shared_topics else load_pretrained(
+        self.topic_encoder: Any = None if topics != "base" else load_pretrained(
             AutoModel, base, add_pooling_layer=False)
+        self.base_for_topic_texts: Any = None  # loaded on first use, projected topics only
+        self.projection = (read_projection(folder, self.config.hidden_size)
+                           if topics == "projected" else None)
+        if topics == "projected" and self.projection is None:
+            raise ArtefactError(
+                f"{folder}: no {PROJECTION_FILE} for projected topics; fit one with "
+                f"`socialbot train topic-projection --model {folder}`, or score topics "
+                "on the base encoder (topic_encoder = \"base\")")
         self.adapter_state = load_file(str(folder / "adapter.safetensors"))
         self.head_state = load_file(str(folder / "head.safetensors"))
         if self.config.lora_r:
@@ -203,7 +218,7 @@ class AdaptedEncoder(nn.Module):
         self.need_head = read_head(folder, self.config.hidden_size)
         # Topics from another encoder are another model's topics: stored predictions
         # carry the version, so the change is visible and reclassifiable.
-        self.version = (self.config.version + ("" if shared_topics else "+basetopics")
+        self.version = (self.config.version + _TOPIC_SUFFIX[topics]
                         + ("+need" if self.need_head is not None else ""))
         bias = self.config.extra.get(BIAS_KEY)
         self.decision_bias = [float(b) for b in bias] if isinstance(bias, list) else None
@@ -217,8 +232,12 @@ class AdaptedEncoder(nn.Module):
         probs = apply_bias(self.head(cls, mean).float().softmax(-1)[:, self.order],
                            self.decision_bias)
         need = None if self.need_head is None else self.need_head(cls, mean).float().softmax(-1)
-        topics = (nn.functional.normalize(mean.float(), dim=-1) if self.topic_encoder is None
-                  else mean_embedding(self.topic_encoder, ids, mask))
+        if self.topic_encoder is not None:
+            topics = mean_embedding(self.topic_encoder, ids, mask)
+        elif self.projection is not None:
+            topics = self.projection(torch.cat((cls, mean), dim=-1).float())
+        else:
+            topics = nn.functional.normalize(mean.float(), dim=-1)
         return probs, topics, need
 
     def features(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -226,7 +245,27 @@ class AdaptedEncoder(nn.Module):
         return pool(self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
 
     def embed(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.projection is not None:
+            return self.projection(torch.cat(self.features(ids, mask), dim=-1).float())
         return mean_embedding(self.topic_encoder or self.encoder, ids, mask)
+
+    def embed_topic_texts(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Topic descriptions and examples, embedded where the projection maps posts to:
+        the base encoder's own space (the fine-tuned pass with topics "shared")."""
+        if self.projection is None:
+            return self.embed(ids, mask)
+        if self.base_for_topic_texts is None:
+            from transformers import AutoModel
+
+            self.base_for_topic_texts = load_pretrained(
+                AutoModel, resolve_base_model(self.config.base_model),
+                add_pooling_layer=False).eval().to(ids.device)
+        return mean_embedding(self.base_for_topic_texts, ids, mask)
+
+
+#: version suffix by topic source: stored predictions say which one scored their topics
+_TOPIC_SUFFIX: dict[str, str] = {"base": "+basetopics", "projected": "+projtopics",
+                                 "shared": ""}
 
 
 class SequenceClassifierEncoder(nn.Module):

@@ -106,7 +106,7 @@ def evaluate_rows(
 
     # sentiment only: topics (and their second encoder pass) play no part
     classifier = load_classifier(model, num_threads=num_threads, quantize=quantize,
-                                 shared_topics=True)
+                                 topic_encoder="shared")
     return evaluate(classifier, rows)
 
 

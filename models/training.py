@@ -38,6 +38,7 @@ from models.reply_need import (
     save_head_weights,
 )
 from models.text import normalise_text
+from models.topic_projection import MIN_PROJECTION_POSTS, PROJECTION_FILE, fit_for_artefact
 from socialbot.domain import SENTIMENTS
 
 logger = logging.getLogger(__name__)
@@ -307,6 +308,8 @@ def train_sentiment(
             save_head_weights(output, need.head)
         elif (output / HEAD_FILE).exists():  # a stale head would not match this encoder
             (output / HEAD_FILE).unlink()
+        # nor would a projection fitted to another encoder; the final one is fitted below
+        (output / PROJECTION_FILE).unlink(missing_ok=True)
         config.save(output)
 
     model.train()
@@ -358,4 +361,8 @@ def train_sentiment(
     config.extra["train_seconds"] = round(time.monotonic() - started)
     config.extra["train_rows"] = len(rows)
     save()
+    if len(rows) >= MIN_PROJECTION_POSTS:
+        # the encoder moved: topics scored in one pass need a map fitted to it
+        fit_for_artefact(output, [r.text for r in rows], seed=args.seed)
+        return ArtefactConfig.load(output)
     return config

@@ -209,9 +209,11 @@ class ClassifierConfig(_Strict):
     #: a post also counts under a second (third) topic only when its score is within
     #: this of the best one: a post about lost luggage is not also about booking
     topic_margin: float = Field(default=0.05, ge=0.0, le=2.0)
-    #: "base": topics scored on the frozen base encoder (a second pass per post, far
-    #: more accurate); "shared": on the fine-tuned encoder's own pass (half the cost)
-    topic_encoder: Literal["base", "shared"] = "base"
+    #: "base": topics scored on the frozen base encoder (a second pass per post, the
+    #: most accurate); "projected": on the fine-tuned pass mapped into the base's space
+    #: by the model's topic projection (half the cost, nearly as accurate); "shared": on
+    #: the fine-tuned pass as it is (half the cost, far less accurate)
+    topic_encoder: Literal["base", "projected", "shared"] = "base"
 
 
 class TopicConfig(_Strict):

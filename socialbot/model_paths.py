@@ -15,6 +15,9 @@ from typing import NoReturn
 from socialbot.config import Config
 from socialbot.errors import ConfigError
 
+#: `models.topic_projection.PROJECTION_FILE`, spelled out so this module imports no torch
+_PROJECTION_FILE = "topic_projection.safetensors"
+
 #: `[drafting] adapter` values that name no folder
 _NAMED_ADAPTERS = frozenset({"default", "none"})
 
@@ -36,9 +39,17 @@ def check_classifier_path(config: Config) -> None:
 def _check_classifier_folder(config: Config, key: str, folder: Path) -> None:
     if not folder.is_dir():
         _refuse(config, key, folder, "no such folder")
-    if not (folder / "classifier.json").is_file() and not (folder / "config.json").is_file():
+    own = (folder / "classifier.json").is_file()
+    if not own and not (folder / "config.json").is_file():
         _refuse(config, key, folder,
                 "neither a socialbot classifier nor a Hugging Face model folder")
+    # the shipped model carries one; a model trained before it existed does not
+    if (own and config.classifier.topic_encoder == "projected"
+            and not (folder / _PROJECTION_FILE).is_file()):
+        _refuse(config, key, folder,
+                f'[classifier] topic_encoder = "projected" needs the model\'s topic '
+                f"projection, and it has none: fit one with `socialbot train "
+                f"topic-projection --model {folder}`")
 
 
 def check_drafting_paths(config: Config) -> None:

@@ -90,3 +90,20 @@ def test_a_watch_classifier_folder_that_is_missing_is_one_line_and_exit_2(
     line = _error_line(["--config", str(cfg), *command], 2)
     assert line == (f"error: {cfg}: watch[1].classifier (fruitco): "
                     f"{tmp_path / 'models' / 'fruitco'}: no such folder")
+
+
+def test_projected_topics_with_a_model_that_has_no_projection_is_one_line_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    """A model trained before topic projections existed, under topic_encoder = "projected":
+    refused at start-up with the command that fits one, not at the first batch."""
+    (tmp_path / "models" / "old").mkdir(parents=True)
+    (tmp_path / "models" / "old" / "classifier.json").write_text("{}")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "bot.db"}"\n\n'
+                   '[classifier]\nmodel = "models/old"\ntopic_encoder = "projected"\n')
+    folder = tmp_path / "models" / "old"
+    line = _error_line(["--config", str(cfg), "run", "--once"], 2)
+    assert line == (f'error: {cfg}: [classifier] model: {folder}: [classifier] topic_encoder = '
+                    f'"projected" needs the model\'s topic projection, and it has none: fit '
+                    f"one with `socialbot train topic-projection --model {folder}`")

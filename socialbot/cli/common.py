@@ -131,7 +131,7 @@ def open_configured_classifier(config: Config, model: Path | None, *,
     model`, else the shipped one), on the configured device and threads; `options` go to
     `load_classifier`."""
     settings = config.classifier
-    options.setdefault("shared_topics", settings.topic_encoder == "shared")
+    options.setdefault("topic_encoder", settings.topic_encoder)
     own = any(w.name == watch and w.classifier for w in config.watch)
     return open_classifier(
         model or config.classifier_folder(watch),

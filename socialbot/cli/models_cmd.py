@@ -282,18 +282,22 @@ def classify_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `train sentiment`/`need`, `eval sentiment`/`need`/`topics` and `classify`, sharing a
-    `train` group another module (the reply generator's) may already have made."""
+    """Add `train sentiment`/`need`/`topic-projection`, `eval sentiment`/`need`/`topics`
+    and `classify`, sharing a `train` group another module (the reply generator's) may
+    already have made."""
     from socialbot.cli.need_cmd import eval_need_cmd, train_need_cmd
+    from socialbot.cli.projection_cmd import train_projection_cmd
     from socialbot.cli.topics_cmd import eval_topics_cmd
 
     for group in app.registered_groups:
         if group.name == "train" and group.typer_instance is not None:
             group.typer_instance.command("sentiment")(train_sentiment_cmd)
             group.typer_instance.command("need")(train_need_cmd)
+            group.typer_instance.command("topic-projection")(train_projection_cmd)
             break
     else:
         train_app.command("need")(train_need_cmd)
+        train_app.command("topic-projection")(train_projection_cmd)
         app.add_typer(train_app, name="train")
     eval_app.command("need")(eval_need_cmd)
     eval_app.command("topics")(eval_topics_cmd)

@@ -105,7 +105,7 @@ def score(model: Path, held: Sequence[LabelledPost], *, quantize: bool | Literal
 
     # no topics are scored here: the one shared pass is enough
     classifier = load_classifier(model, quantize=quantize, num_threads=num_threads,
-                                 shared_topics=True)
+                                 topic_encoder="shared")
     said = classifier.predict_batch([p.text for p in held], [])
     sentiment = [(p.sentiment, s.sentiment) for p, s in zip(held, said, strict=True)
                  if p.sentiment is not None]

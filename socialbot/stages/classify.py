@@ -46,7 +46,7 @@ def load_classifier_folder(settings: ClassifierConfig, folder: Path | None) -> C
         labels=settings.labels or None,
         topic_threshold=settings.topic_threshold,
         topic_margin=settings.topic_margin,
-        shared_topics=settings.topic_encoder == "shared",
+        topic_encoder=settings.topic_encoder,
     )
 
 

@@ -143,7 +143,7 @@ def test_a_folder_that_is_no_model_is_refused(tmp_path: Path) -> None:
 def test_topics_come_from_the_frozen_base_encoder_unless_shared(tiny_artefact: Path) -> None:
     """Fine-tuning moves the encoder's sentence space; topic examples are written for
     the base's. By default a post's topic embedding is the untouched base encoder's
-    (what the base alone would give), and `shared_topics` takes the fine-tuned pass's."""
+    (what the base alone would give), and "shared" takes the fine-tuned pass's."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -158,7 +158,7 @@ def test_topics_come_from_the_frozen_base_encoder_unless_shared(tiny_artefact: P
         expected = mean_embedding(AutoModel.from_pretrained(base_dir).eval(),
                                   batch["input_ids"], batch["attention_mask"])
     base = load_classifier(tiny_artefact)
-    shared = load_classifier(tiny_artefact, shared_topics=True)
+    shared = load_classifier(tiny_artefact, topic_encoder="shared")
     assert torch.allclose(base.embed(texts), expected, atol=1e-5)
     assert not torch.allclose(shared.embed(texts), expected, atol=1e-3)
     assert [p.embedding for p in base.predict_batch(texts, TOPICS)] == [
