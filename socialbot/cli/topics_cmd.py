@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,14 @@ from rich.table import Table
 
 from socialbot.cli.common import console, fail, get_config, open_configured_classifier
 from socialbot.domain import Topic
+
+
+class TopicEncoderChoice(StrEnum):
+    """`[classifier] topic_encoder`'s values, for the command line."""
+
+    base = "base"
+    projected = "projected"
+    shared = "shared"
 
 
 def read_topics(path: Path) -> list[Topic]:
@@ -46,6 +55,10 @@ def eval_topics_cmd(
     model: Annotated[Path | None, typer.Option(
         help="Classifier artefact folder (default: the configured one).")] = None,
     quantize: Annotated[bool, typer.Option(help="int8 per-row quantisation (CPU).")] = False,
+    topic_encoder: Annotated[TopicEncoderChoice | None, typer.Option(
+        help="Where topic embeddings come from (default: as configured): the base "
+        "encoder's second pass, the fine-tuned pass projected into its space, or that pass "
+        "as it is.")] = None,
     threshold: Annotated[float | None, typer.Option(
         help="Topic score threshold (default: as configured).")] = None,
     margin: Annotated[float | None, typer.Option(
@@ -78,7 +91,9 @@ def eval_topics_cmd(
     margin = settings.topic_margin if margin is None else margin
     # the watch's own model when it has one (as the classify stage scores its posts)
     owner = watch or (config.watch[0].name if config.watch else None)
-    classifier = open_configured_classifier(config, model, watch=owner, quantize=quantize)
+    encoder = settings.topic_encoder if topic_encoder is None else topic_encoder.value
+    classifier = open_configured_classifier(config, model, watch=owner, quantize=quantize,
+                                            topic_encoder=encoder)
     scores = topic_similarities(classifier, [r.text for r in rows], chosen)
     assigned = report_at(scores, rows, names, threshold=threshold, margin=margin)
     best = report_at(scores, rows, names, threshold=threshold, margin=0.0)
