@@ -9,7 +9,7 @@ the same classifier's topic space, in one embedding pass per round of drafts.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from socialbot.domain import DraftRequest, Topic
 from socialbot.drafting.guardrails import Flag
@@ -29,6 +29,7 @@ DRAFT_TOPIC_THRESHOLD = 0.50
 DRAFT_TOPIC_MARGIN = 0.10
 
 
+@runtime_checkable
 class TopicScorer(Protocol):
     """Scores texts against topics (models.classifier.PostClassifier is one)."""
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
+from socialbot.stages.watch_classifiers import WatchClassifiers
 from socialbot.store import Store
 
 
@@ -22,6 +23,22 @@ class StageContext:
     store: Store
     clock: Clock = field(default_factory=WallClock)
     stop: threading.Event = field(default_factory=threading.Event)
+    _classifiers: WatchClassifiers | None = field(default=None, init=False, repr=False)
+
+    def classifiers(self) -> WatchClassifiers:
+        """Each watch's classifier, one set per process: the classify stage reads posts
+        with them and the draft stage reads drafts with the same ones (its off-topic
+        check), so a model is in memory once and a retrain reaches both."""
+        if self._classifiers is None:
+            from socialbot.stages.classify import load_classifier_folder
+
+            config = self.config
+            self._classifiers = WatchClassifiers(
+                lambda folder: load_classifier_folder(config.classifier, folder),
+                folders={w.name: config.classifier_folder(w.name) for w in config.watch},
+                default=config.classifier_folder(None),
+            )
+        return self._classifiers
 
 
 class Stage(ABC):

@@ -235,14 +235,9 @@ def build_classify_stages(ctx: StageContext) -> list[Stage]:
         return []
     from socialbot.reclassify import BackgroundReclassify
 
-    models = WatchClassifiers(
-        lambda folder: load_classifier_folder(settings, folder),
-        folders={w.name: config.classifier_folder(w.name) for w in config.watch},
-        default=config.classifier_folder(None),
-    )
     classify = ClassifyStage(
         ctx.store,
-        models,
+        ctx.classifiers(),
         topics={w.name: w.topics for w in config.watch},
         default_watch=config.watch[0].name if config.watch else None,
         claim_size=settings.claim_size,

@@ -34,6 +34,7 @@ from socialbot.drafting.topic_match import TopicMatch, TopicScorer
 from socialbot.grounding.grounder import Grounder, Grounding
 from socialbot.grounding.saved import saved_replies, seed
 from socialbot.stages.base import Stage, StageContext
+from socialbot.stages.watch_classifiers import WatchClassifiers
 from socialbot.store import Store, lifecycle
 from socialbot.store.dialect import insert_ignoring_conflicts
 from socialbot.store.drafts import DRAFT_DECISIONS, DRAFTS, DraftStatus
@@ -66,7 +67,7 @@ class DraftStage(Stage):
         config: Config,
         *,
         generator_factory: Callable[[], DraftGenerator],
-        topic_scorer_factory: Callable[[], TopicScorer] | None = None,
+        topic_scorer_factory: Callable[[str], TopicScorer] | None = None,
         wall_clock: Clock | None = None,
         stop: threading.Event | None = None,
     ) -> None:
@@ -75,9 +76,10 @@ class DraftStage(Stage):
         self.watches = {w.name: w for w in config.watch if w.reply.enabled}
         self._factory = generator_factory
         self._generator: DraftGenerator | None = None
-        #: scores drafts against the watch's topics (the off-topic check); None: no check
+        #: a watch's scorer of drafts against its topics (the off-topic check); None: no
+        #: check. Asked each round: it hands back the model in memory, a new one after a
+        #: retrain.
         self._scorer_factory = topic_scorer_factory
-        self._scorer: TopicScorer | None = None
         self.wall = wall_clock or WallClock()
         self.stop = stop or threading.Event()
         #: a drafting server asked to be left alone until then (429 with a long Retry-After)
@@ -98,10 +100,7 @@ class DraftStage(Stage):
         topics = self.watches[watch].topics
         if self._scorer_factory is None or not topics:
             return None
-        if self._scorer is None:
-            self._scorer = self._scorer_factory()
-            logger.info("draft topic scorer loaded")
-        return TopicMatch(self._scorer, topics)
+        return TopicMatch(self._scorer_factory(watch), topics)
 
     def run_batch(self) -> int:
         # Deciding is cheap and makes `drafts --why` answer for every post at once;
@@ -387,7 +386,8 @@ def build_draft_stages(ctx: StageContext) -> list[Stage]:
     from socialbot.drafting.loading import load_generator
 
     config = ctx.config
-    scorer = (lambda: load_topic_scorer(config)) if config.classifier.enabled else None
+    scorer = (lambda watch: topic_scorer(ctx.classifiers(), watch)
+              ) if config.classifier.enabled else None
     return [
         DraftStage(
             ctx.store, config, generator_factory=lambda: load_generator(config),
@@ -396,13 +396,10 @@ def build_draft_stages(ctx: StageContext) -> list[Stage]:
     ]
 
 
-def load_topic_scorer(config: Config) -> TopicScorer:
-    """The configured classifier, which read the posts' topics, to read the drafts' (the
-    off-topic check); imports torch only when called."""
-    from models.classifier import PostClassifier
-    from socialbot.stages.classify import load_configured_classifier
-
-    classifier = load_configured_classifier(config.classifier, config)
-    if not isinstance(classifier, PostClassifier):
+def topic_scorer(models: WatchClassifiers, watch: str) -> TopicScorer:
+    """The classifier that read `watch`'s posts and their topics, to read its drafts (the
+    off-topic check): the same model in memory as the classify stage's."""
+    classifier = models.for_watch(watch)
+    if not isinstance(classifier, TopicScorer):
         raise TypeError(f"{type(classifier).__name__} cannot score topics")
     return classifier

@@ -98,7 +98,8 @@ def test_the_queue_card_says_why_a_draft_is_off_topic(tmp_path: Path) -> None:
         always_delivery = "Sorry the courier was late, we're chasing the tracking now."
         generator = EchoGenerator({"@parcelly the bread was stale again": [always_delivery]})
         stage = DraftStage(store, config, generator_factory=lambda: generator,
-                           topic_scorer_factory=KeywordScorer, wall_clock=FakeClock())
+                           topic_scorer_factory=lambda _watch: KeywordScorer(),
+                           wall_clock=FakeClock())
         while stage.run_batch():
             pass
         item = ModerationQueue(store, moderator="ana", clock=FakeClock()).next()

@@ -193,3 +193,35 @@ def test_a_retrain_never_writes_over_the_shipped_model(tmp_path: Path, how: str)
                                       "--labels", "--watch", "parcelly", *extra])
     assert result.exit_code == 2, result.output
     assert "is the shipped model, which is never replaced" in " ".join(result.output.split())
+
+
+def test_drafts_are_read_by_their_watchs_own_model_the_one_in_memory(
+        config_file: Path) -> None:
+    """The draft stage's off-topic check reads a watch's drafts with the model that read
+    its posts, the classify stage's own instance: one copy in memory, not a second load of
+    the global model."""
+    from socialbot.stages import build_stages
+    from socialbot.stages.base import StageContext
+    from socialbot.stages.classify import ClassifyStage
+    from socialbot.stages.draft import DraftStage
+
+    text = config_file.read_text()
+    config_file.write_text(text.replace(
+        'classifier = "models/fruitco"\n',
+        'classifier = "models/fruitco"\n\n[watch.reply]\nenabled = true\n'
+        'handles = ["fruitco"]\n\n[[watch.topic]]\nname = "delivery"\n'
+        'description = "parcels arriving late"\n\n', 1))
+    config = load_config(config_file)
+    store = open_store(config)
+    try:
+        ctx = StageContext(config=config, store=store)
+        stages = build_stages(ctx, only={"classify", "draft"})
+        [classify] = [s for s in stages if isinstance(s, ClassifyStage)]
+        [draft] = [s for s in stages if isinstance(s, DraftStage)]
+        match = draft.topic_match("fruitco")
+        assert match is not None
+        assert match.scorer is classify.models.for_watch("fruitco")
+        assert match.scorer.version == "tiny-fruitco-v1"
+        assert classify.models is ctx.classifiers()
+    finally:
+        store.dispose()
