@@ -29,26 +29,33 @@ PROJECTION_FILE = "topic_projection.safetensors"
 DEFAULT_RIDGE = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class TopicProjection:
-    """``embedding = normalise((features - feature_mean) @ weight + target_mean)``."""
+class TopicProjection(nn.Module):
+    """``embedding = normalise((features - feature_mean) @ weight + target_mean)``.
 
-    feature_mean: torch.Tensor  # [1, 2 * hidden]
-    weight: torch.Tensor  # [2 * hidden, hidden]
-    target_mean: torch.Tensor  # [1, hidden]
+    A module holding buffers, so it moves with the classifier to its device.
+    """
 
-    def __call__(self, features: torch.Tensor) -> torch.Tensor:
+    def __init__(self, feature_mean: torch.Tensor, weight: torch.Tensor,
+                 target_mean: torch.Tensor) -> None:
+        super().__init__()
+        self.feature_mean: torch.Tensor
+        self.weight: torch.Tensor
+        self.target_mean: torch.Tensor
+        self.register_buffer("feature_mean", feature_mean)  # [1, 2 * hidden]
+        self.register_buffer("weight", weight)  # [2 * hidden, hidden]
+        self.register_buffer("target_mean", target_mean)  # [1, hidden]
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Normalised base-space embeddings of `features` (``[CLS]`` + mean, per row)."""
         x = features.to(self.weight.dtype)
         return nn.functional.normalize((x - self.feature_mean) @ self.weight
-                                       + self.target_mean, dim=-1)
+                                       + self.target_mean, dim=-1).float()
 
     def save(self, folder: Path) -> None:
         from safetensors.torch import save_file
 
-        save_file({"feature_mean": self.feature_mean.contiguous(),
-                   "weight": self.weight.contiguous(),
-                   "target_mean": self.target_mean.contiguous()},
+        save_file({name: tensor.detach().cpu().contiguous()
+                   for name, tensor in self.state_dict().items()},
                   str(folder / PROJECTION_FILE))
 
 
