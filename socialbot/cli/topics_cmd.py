@@ -67,6 +67,9 @@ def eval_topics_cmd(
         help="Also print macro-F1 over a grid of thresholds and margins (tune on "
         "FILE@train, report on FILE@heldout).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    record: Annotated[bool, typer.Option(
+        help="Also keep the macro-F1 in the model folder's topic_metrics.json, which "
+        "`socialbot report` shows beside the model's other figures.")] = False,
 ) -> None:
     """Per-topic precision, recall and F1 of few-shot topics, as assigned and best-only."""
     from models.datasets import DataFormatError
@@ -97,6 +100,11 @@ def eval_topics_cmd(
     scores = topic_similarities(classifier, [r.text for r in rows], chosen)
     assigned = report_at(scores, rows, names, threshold=threshold, margin=margin)
     best = report_at(scores, rows, names, threshold=threshold, margin=0.0)
+    if record:
+        where = model or config.classifier_folder(owner)
+        measured = (f"{data}{f' labelled by {labels.name}' if labels else ''} "
+                    f"({topics.name if topics else 'config'} topics, {encoder})")
+        record_topic_metrics(where, measured, len(rows), assigned.macro_f1, best.macro_f1)
     if json_out:
         typer.echo(json.dumps({"data": data, "model": classifier.version,
                                "as_assigned": assigned.as_dict(), "best_only": best.as_dict()}))
@@ -125,3 +133,22 @@ def eval_topics_cmd(
                      for m in margins]
             grid.add_row(f"{t:.2f}", *(f"{c:.3f}" for c in cells))
         console.print(grid)
+
+
+#: in a model folder: topic macro-F1 per data set and topic source (`eval topics --record`)
+TOPIC_METRICS_FILE = "topic_metrics.json"
+
+
+def record_topic_metrics(folder: Path | None, measured: str, posts: int, macro_f1: float,
+                         best_only_macro_f1: float) -> None:
+    """Add one measurement to `folder`'s topic_metrics.json (None: the shipped model's)."""
+    from models.classifier import DEFAULT_MODEL
+
+    path = (folder or DEFAULT_MODEL) / TOPIC_METRICS_FILE
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except ValueError:
+        kept = {}  # unreadable: start again rather than lose this measurement
+    kept[measured] = {"posts": posts, "macro_f1": round(macro_f1, 4),
+                      "best_only_macro_f1": round(best_only_macro_f1, 4)}
+    path.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")

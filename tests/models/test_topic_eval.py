@@ -68,6 +68,35 @@ def test_eval_topics_prints_per_topic_figures(tiny_artefact: Path, tmp_path: Pat
     assert figures["best_only"]["margin"] == 0.0
 
 
+def test_recorded_topic_figures_reach_the_report(tiny_artefact: Path, tmp_path: Path) -> None:
+    """`eval topics --record` keeps the macro-F1 in the model folder, per data set and topic
+    source, where the report's "how far to trust" section reads every metrics file."""
+    import shutil
+
+    from socialbot.report.model_card import read_accuracy
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_artefact, folder)
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG.format(db=tmp_path / "x.db"))
+    data = tmp_path / "posts.tsv"
+    data.write_text("topic\ttext\ndelivery\tmy parcel is late\nbilling\tcharged twice\n",
+                    encoding="utf-8")
+    for encoder in ("base", "projected"):
+        result = CliRunner().invoke(app, [
+            "--config", str(config), "eval", "topics", "--data", str(data), "--model",
+            str(folder), "--topic-encoder", encoder, "--record", "--json"])
+        assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout.strip().splitlines()[-1])
+    kept = json.loads((folder / "topic_metrics.json").read_text())
+    assert set(kept) == {f"{data} (config topics, base)", f"{data} (config topics, projected)"}
+    assert kept[f"{data} (config topics, projected)"]["macro_f1"] == printed["as_assigned"][
+        "macro_f1"]
+    rows = dict(read_accuracy(folder).rows)
+    assert rows[f"topic: {data} (config topics, base)"]["macro_f1"] == kept[
+        f"{data} (config topics, base)"]["macro_f1"]
+
+
 def test_eval_topics_refuses_a_topics_file_it_cannot_read(tiny_artefact: Path,
                                                           tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
