@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select, update
 
 from socialbot.clock import Clock, WallClock
 from socialbot.config import Config
-from socialbot.domain import BrandVoice, DraftRequest
+from socialbot.domain import BrandVoice, DraftRequest, Topic
 from socialbot.drafting.candidates import last_drafted, thread_of, topics_of, undecided_posts
 from socialbot.drafting.drafter import (
     DraftGenerator,
@@ -396,10 +396,25 @@ def build_draft_stages(ctx: StageContext) -> list[Stage]:
     ]
 
 
-def topic_scorer(models: WatchClassifiers, watch: str) -> TopicScorer:
+def topic_scorer(models: WatchClassifiers, watch: str) -> SharedScorer:
     """The classifier that read `watch`'s posts and their topics, to read its drafts (the
     off-topic check): the same model in memory as the classify stage's."""
     classifier = models.for_watch(watch)
     if not isinstance(classifier, TopicScorer):
         raise TypeError(f"{type(classifier).__name__} cannot score topics")
-    return classifier
+    return SharedScorer(classifier, models.lock)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedScorer:
+    """A model the classify stage also uses, scored under its lock: one forward pass at a
+    time, and its topic cache changed by one thread at a time."""
+
+    model: TopicScorer
+    lock: threading.RLock
+
+    def topic_scores(
+        self, texts: list[str], topics: Sequence[Topic], *, batch_size: int = 64
+    ) -> list[dict[str, float]]:
+        with self.lock:
+            return self.model.topic_scores(texts, topics, batch_size=batch_size)

@@ -200,10 +200,11 @@ def test_drafts_are_read_by_their_watchs_own_model_the_one_in_memory(
     """The draft stage's off-topic check reads a watch's drafts with the model that read
     its posts, the classify stage's own instance: one copy in memory, not a second load of
     the global model."""
+    from socialbot.drafting.topic_match import TopicMatch
     from socialbot.stages import build_stages
     from socialbot.stages.base import StageContext
     from socialbot.stages.classify import ClassifyStage
-    from socialbot.stages.draft import DraftStage
+    from socialbot.stages.draft import DraftStage, SharedScorer
 
     text = config_file.read_text()
     config_file.write_text(text.replace(
@@ -219,9 +220,13 @@ def test_drafts_are_read_by_their_watchs_own_model_the_one_in_memory(
         [classify] = [s for s in stages if isinstance(s, ClassifyStage)]
         [draft] = [s for s in stages if isinstance(s, DraftStage)]
         match = draft.topic_match("fruitco")
-        assert match is not None
-        assert match.scorer is classify.models.for_watch("fruitco")
-        assert match.scorer.version == "tiny-fruitco-v1"
+        assert isinstance(match, TopicMatch) and isinstance(match.scorer, SharedScorer)
+        assert match.scorer.model is classify.models.for_watch("fruitco")
+        assert match.scorer.lock is classify.models.lock  # one forward pass at a time
+        assert classify.models.for_watch("fruitco").version == "tiny-fruitco-v1"
         assert classify.models is ctx.classifiers()
+        # it scores, under the lock the classify stage holds while it classifies
+        assert set(match.scorer.topic_scores(["my parcel is late"], match.topics)[0]) == {
+            "delivery"}
     finally:
         store.dispose()
