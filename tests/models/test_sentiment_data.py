@@ -100,3 +100,24 @@ def test_emoji_reach_the_model_as_words() -> None:
     assert normalise_text("late again 😡😡😡 @shop") == "late again enraged face @user"
     assert normalise_text("ok 👍🏽👍") == "ok thumbs up"
     assert normalise_text("no emoji here") == "no emoji here"
+
+
+def test_oversampled_rows_of_one_file_count_n_times(tmp_path: Path) -> None:
+    """`train sentiment --oversample FILE=N`: the few posts written to brands among many
+    general tweets weigh N times as much; other rows and a bad spec are left as they are."""
+    from socialbot.cli.models_cmd import oversampled
+
+    brand = tmp_path / "brand.tsv"
+    brand.write_text("label\ttext\npositive\t@acme love the new app\n"
+                     "neutral\t@acme store opens at 9\n", encoding="utf-8")
+    general = [LabelledText("nice weather today", 2), LabelledText("meh monday", 1)]
+    # one brand row is left in training: the split held the other one out
+    rows = [*general, LabelledText("@acme love the new app", 2)]
+    out = oversampled(rows, [f"{brand}=3"])
+    assert [r.text for r in out].count("@acme love the new app") == 3
+    assert out[:3] == rows and len(out) == 5
+    for bad in (f"{brand}=0", f"{brand}=x", str(brand)):
+        with pytest.raises(ValueError, match="expected FILE=N"):
+            oversampled(rows, [bad])
+    with pytest.raises(ValueError, match="none of the training rows"):
+        oversampled(general, [f"{brand}=2"])
