@@ -232,12 +232,8 @@ class AdaptedEncoder(nn.Module):
         probs = apply_bias(self.head(cls, mean).float().softmax(-1)[:, self.order],
                            self.decision_bias)
         need = None if self.need_head is None else self.need_head(cls, mean).float().softmax(-1)
-        if self.topic_encoder is not None:
-            topics = mean_embedding(self.topic_encoder, ids, mask)
-        elif self.projection is not None:
-            topics = self.projection(torch.cat((cls, mean), dim=-1).float())
-        else:
-            topics = nn.functional.normalize(mean.float(), dim=-1)
+        topics = (mean_embedding(self.topic_encoder, ids, mask)
+                  if self.topic_encoder is not None else self._one_pass_topics(cls, mean))
         return probs, topics, need
 
     def features(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -245,9 +241,15 @@ class AdaptedEncoder(nn.Module):
         return pool(self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
 
     def embed(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.topic_encoder is not None:
+            return mean_embedding(self.topic_encoder, ids, mask)
+        return self._one_pass_topics(*self.features(ids, mask))
+
+    def _one_pass_topics(self, cls: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+        """Topic embeddings from the fine-tuned pass: through the projection, or as it is."""
         if self.projection is not None:
-            return self.projection(torch.cat(self.features(ids, mask), dim=-1).float())
-        return mean_embedding(self.topic_encoder or self.encoder, ids, mask)
+            return self.projection(torch.cat((cls, mean), dim=-1))
+        return nn.functional.normalize(mean.float(), dim=-1)
 
     def embed_topic_texts(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Topic descriptions and examples, embedded where the projection maps posts to:
