@@ -363,6 +363,7 @@ def train_sentiment(
     save()
     if len(rows) >= MIN_PROJECTION_POSTS:
         # the encoder moved: topics scored in one pass need a map fitted to it
-        fit_for_artefact(output, [r.text for r in rows], seed=args.seed)
+        fit_for_artefact(output, [r.text for r in rows], seed=args.seed,
+                         data=["this run's training rows"])
         return ArtefactConfig.load(output)
     return config
