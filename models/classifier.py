@@ -17,16 +17,9 @@ from typing import Literal, overload
 import torch
 
 from models.artefact import PACKAGED_ENCODER, ArtefactError
-from models.encoders import (
-    INT8_SCHEME,
-    AdaptedEncoder,
-    Quantize,
-    SequenceClassifierEncoder,
-    TopicEncoder,
-    quantize_int8,
-    resolve_quantize,
-)
+from models.encoders import AdaptedEncoder, SequenceClassifierEncoder, TopicEncoder
 from models.heads import pad_right
+from models.int8 import INT8_SCHEME, Quantize, quantize_int8, resolve_quantize
 from models.reply_need import NEEDS
 from models.text import normalise_text
 from models.topics import TopicIndex, assign_topics, build_index

@@ -8,7 +8,6 @@ folder; its topic embeddings need a second, plain sentence encoder.
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -54,109 +53,6 @@ def load_pretrained(cls: type, folder: str, **kwargs: object) -> Any:
         if bars:
             hf_logging.enable_progress_bar()
 
-
-#: Names the int8 scheme in a quantised classifier's version string: predictions are
-#: stored per model version, and a scheme that changes answers must change it.
-INT8_SCHEME = "int8row"
-
-
-class RowInt8Linear(nn.Module):
-    """A Linear in int8 whose activation range is chosen per row (token), not per tensor.
-
-    Torch's dynamic quantisation scales the whole input tensor by its min/max, so a
-    post's answer moved with the rest of its batch, padding included. Here each row
-    is mapped onto [-1, 1] by its own min and max and rounded to int8; weights are
-    int8 per output channel; `torch._int_mm` multiplies them exactly in int32. So a
-    row's output depends on that row alone, and each row uses its full 8-bit range.
-    """
-
-    qweight_t: torch.Tensor
-    scales: torch.Tensor
-    row_sums: torch.Tensor
-    bias: torch.Tensor
-
-    def __init__(self, linear: nn.Linear) -> None:
-        super().__init__()
-        weight = linear.weight.detach().float()
-        self.in_features, self.out_features = linear.in_features, linear.out_features
-        scales = (weight.abs().amax(1) / 127).clamp(min=1e-12)
-        qweight = (weight / scales[:, None]).round().clamp(-127, 127)
-        # Stored transposed and contiguous: `_int_mm` on a transposed view of the
-        # weight ran 2-3x slower for the wide (384 -> 1536) layers (measured).
-        self.register_buffer("qweight_t", qweight.to(torch.int8).t().contiguous())
-        self.register_buffer("scales", scales)
-        bias = linear.bias.detach().float() if linear.bias is not None else None
-        # x = mid + half * unit, so W x + b = half * (W unit) + mid * (W 1) + b.
-        self.register_buffer("row_sums", (qweight * scales[:, None]).sum(1))
-        self.register_buffer("bias", bias if bias is not None else torch.zeros_like(scales))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = x.shape
-        x = x.reshape(-1, shape[-1]).float()
-        high, low = x.amax(-1, keepdim=True), x.amin(-1, keepdim=True)
-        mid = (high + low) * 0.5
-        half = ((high - low) * 0.5).clamp_(min=1e-12)
-        step = 127 / half
-        # (x - mid) * 127 / half lies in [-127, 127]: round it to int8 in one pass.
-        unit = torch.addcmul(-mid * step, x, step).round_().to(torch.int8)
-        # Elementwise from here on (no BLAS call whose blocking depends on the row count).
-        # In place, with no (rows x out) temporary: the epilogue cost more than the product.
-        y = torch._int_mm(unit, self.qweight_t) * self.scales
-        y.mul_(half / 127).addcmul_(mid, self.row_sums).add_(self.bias)
-        return y.reshape(*shape[:-1], self.out_features)
-
-    def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}"
-
-
-#: `quantize` settings: on, off, or "auto": on where int8 products are the faster ones.
-Quantize = bool | Literal["auto"]
-
-
-@functools.cache
-def int8_is_faster() -> bool:
-    """Whether this CPU multiplies int8 faster than float32, timed once per process.
-
-    `torch._int_mm` is fast where the CPU has int8 dot-product instructions (AVX512-VNNI,
-    AVX-VNNI, AMX) and tens of times slower than float32 where it has only AVX2 (an AVX2
-    EPYC: 0.88 s against 0.02 s for one encoder-sized product), so "auto" measures
-    rather than guessing from flags. One batch of 64 rows through a 384x1536 layer, best
-    of three: milliseconds where int8 is fast, about a tenth of a second where it is not.
-    """
-    import time
-
-    rows = torch.randint(-127, 127, (64, 384), dtype=torch.int8)
-    weights = torch.randint(-127, 127, (384, 1536), dtype=torch.int8)
-    rows_f, weights_f = rows.float(), weights.float()
-
-    def best(product: Callable[[], object]) -> float:
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            product()
-            times.append(time.perf_counter() - started)
-        return min(times)
-
-    return best(lambda: torch._int_mm(rows, weights)) < 0.8 * best(lambda: rows_f @ weights_f)
-
-
-def resolve_quantize(quantize: Quantize) -> bool:
-    """`quantize` as a yes or no: "auto" asks `int8_is_faster`."""
-    return int8_is_faster() if quantize == "auto" else bool(quantize)
-
-
-def quantize_int8(module: nn.Module) -> nn.Module:
-    """Replace every Linear in `module` by a `RowInt8Linear` (CPU only), in place.
-
-    A row's output depends only on that row, so a post's prediction does not
-    depend on the batch it is classified in (see issue 11).
-    """
-    for name, child in list(module.named_children()):
-        if isinstance(child, nn.Linear):
-            setattr(module, name, RowInt8Linear(child))
-        else:
-            quantize_int8(child)
-    return module
 
 
 def mean_embedding(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

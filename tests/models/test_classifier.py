@@ -182,7 +182,7 @@ def test_auto_quantisation_follows_the_cpus_int8_speed(
 
 
 def test_the_int8_probe_answers_and_is_asked_once() -> None:
-    from models.encoders import int8_is_faster, resolve_quantize
+    from models.int8 import int8_is_faster, resolve_quantize
 
     int8_is_faster.cache_clear()
     answer = resolve_quantize("auto")
