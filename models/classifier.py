@@ -17,6 +17,7 @@ from typing import Literal, overload
 import torch
 
 from models.artefact import PACKAGED_ENCODER, ArtefactError
+from models.cpu_memory import reuse_freed_memory
 from models.encoders import AdaptedEncoder, SequenceClassifierEncoder, TopicEncoder
 from models.heads import pad_right
 from models.int8 import INT8_SCHEME, Quantize, quantize_int8, resolve_quantize
@@ -113,6 +114,8 @@ class PostClassifier:
             backend = SequenceClassifierEncoder(folder, labels=labels,
                                                 topic_model=topic_model or PACKAGED_ENCODER)
         target = pick_device(device)
+        if target.type == "cpu":
+            reuse_freed_memory()  # batches reuse freed pages instead of faulting in new ones
         quantize = target.type == "cpu" and resolve_quantize(quantize)
         if quantize:
             backend = quantize_int8(backend)  # type: ignore[assignment]
