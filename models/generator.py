@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.cpu_memory import reuse_freed_memory
 from models.decoding import PrefixCache, Sampling, decode
 from models.prompting import FIRST_SIGN_OFF, chat_messages, system_prompt
 from socialbot.domain import BrandVoice, DraftRequest
@@ -239,8 +238,6 @@ class ReplyGenerator:
         if threads:
             torch.set_num_threads(threads)
         device = pick_device(device)
-        if device == "cpu":
-            reuse_freed_memory()  # decoding steps reuse freed pages (models.cpu_memory)
         gguf = resolve_gguf(source, cache_dir)
         if gguf is not None:
             base_dir = converted_base(gguf, cache_dir=cache_dir)
