@@ -178,11 +178,10 @@ def quantize_int8(module: nn.Module) -> nn.Module:
     become one `SharedInputInt8`: the same answers, one product instead of three.
     """
     for names in SHARED_INPUTS:
-        layers = [getattr(module, name, None) for name in names]
-        if all(isinstance(layer, nn.Linear) for layer in layers) and len(
-            {layer.in_features for layer in layers}  # type: ignore[union-attr]
-        ) == 1:
-            shared = SharedInputInt8(layers)  # type: ignore[arg-type]
+        linears = [layer for name in names
+                   if isinstance(layer := getattr(module, name, None), nn.Linear)]
+        if len(linears) == len(names) and len({layer.in_features for layer in linears}) == 1:
+            shared = SharedInputInt8(linears)
             module.add_module("_".join(names) + "_int8", shared)
             for index, name in enumerate(names):
                 setattr(module, name, shared.part(index))
