@@ -236,7 +236,8 @@ def topics(
     name = _watch_name(config, watch)
     configured = list(config.get_watch(name).topics)
     if not configured:
-        console.print(f"watch {name} has no topics: add [[watch.topic]] tables to config.toml")
+        console.print(f"watch {name} has no topics: add [[watch.topic]] tables to config.toml",
+                      markup=False)
         return
     learning = LearningTopics({name: configured},
                               default_watch=config.watch[0].name if config.watch else None)

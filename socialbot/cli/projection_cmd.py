@@ -29,10 +29,10 @@ def train_projection_cmd(
                                       "than are fitted on.")] = 0,
 ) -> None:
     """Fit the map from the fine-tuned pass to the base encoder's sentence space, so
-    `[classifier] topic_encoder = "projected"` scores topics without a second pass.
+    `\\[classifier] topic_encoder = "projected"` scores topics without a second pass.
 
-    `train sentiment` fits it on its own training posts; this adds one to a model made
-    without it, or refits it on posts closer to yours.
+    `train sentiment` fits it on its own training posts; this adds one to a model
+    made without it, or refits it on posts closer to yours.
     """
     from models.classifier import DEFAULT_MODEL
     from models.datasets import DataFormatError, load_labelled

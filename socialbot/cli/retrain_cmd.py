@@ -71,7 +71,7 @@ def train_from_labels(
                   "as .previous)")
     if paths.config_line is not None:
         console.print(f"to use it for {name} only, add under its [[watch]] in config.toml:",
-                      highlight=False)
+                      highlight=False, markup=False)
         console.print(f"  {paths.config_line}", highlight=False, markup=False)
         console.print("and restart `socialbot run`; it then reclassifies that watch's stored "
                       "posts in the background, newest first", highlight=False)

@@ -104,3 +104,12 @@ def test_topics_says_how_many_examples_each_topic_learned(tmp_path: Path,
             for line in out.splitlines() if line.count("│") >= 5}
     assert rows["delivery"] == str(expected["delivery"])
     assert rows["billing"] == str(expected["billing"])
+
+
+def test_a_watch_without_topics_is_told_which_tables_to_add(tmp_path: Path) -> None:
+    # rich read "[[watch.topic]]" as a markup tag and printed "add [] tables"
+    (tmp_path / "config.toml").write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n\n[[watch]]\nname = "plain"\n')
+    code, out = run(tmp_path, "topics")
+    assert code == 0, out
+    assert "watch plain has no topics: add [[watch.topic]] tables to config.toml" in out

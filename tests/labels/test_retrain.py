@@ -93,6 +93,8 @@ def test_a_retrain_on_demo_labels_beats_the_shipped_model_and_is_installed(
     out = _retrain(tmp_path, "--max-steps", "60")
     print(out)  # the figures, for the note on the issue (pytest -s)
     assert "installed at" in out
+    # the watch had no model of its own: it is told the line to add, and where
+    assert "add under its [[watch]] in config.toml:" in out
     current, new = (line for line in out.splitlines() if line.startswith(("  current",
                                                                          "  new")))
     rate = [float(line.split("sentiment ")[1].split("%")[0]) for line in (current, new)]
