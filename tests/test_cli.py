@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,20 @@ def test_every_command_has_help(path: tuple[str, ...], command: Any) -> None:
     result = CliRunner().invoke(app, [*path, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output
+
+
+#: "[classifier]" unescaped in a help text: rich takes it for a markup tag and drops it
+_MARKUP_LOOKALIKE = re.compile(r"(?<![\\\[])\[[a-z_.]+\](?!\()")
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), ALL_COMMANDS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
+def test_help_texts_keep_the_config_tables_they_name(path: tuple[str, ...],
+                                                     command: Any) -> None:
+    texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+    eaten = [m.group() for text in texts for m in _MARKUP_LOOKALIKE.finditer(text)]
+    assert not eaten, f"`socialbot {' '.join(path)} --help` would drop {eaten}: escape it as \\\\["
 
 
 @pytest.mark.parametrize(

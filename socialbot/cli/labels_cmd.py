@@ -49,7 +49,7 @@ def label(
                                        help="How many posts to offer.")] = 50,
     days: Annotated[float, typer.Option(min=0.01, help="Only posts from the last this many "
                                         "days before the newest stored one.")] = 7.0,
-    who: Annotated[str | None, typer.Option(help="Who is labelling (default: [moderation] "
+    who: Annotated[str | None, typer.Option(help="Who is labelling (default: \\[moderation] "
                                             "name, else the OS user).")] = None,
 ) -> None:
     """Label a random sample of recent posts: sentiment, whether it needs a reply, topics.
