@@ -40,7 +40,7 @@ def test_every_command_has_help(path: tuple[str, ...], command: Any) -> None:
 
 
 #: "[classifier]" unescaped in a help text: rich takes it for a markup tag and drops it
-_MARKUP_LOOKALIKE = re.compile(r"(?<![\\\[])\[[a-z_.]+\](?!\()")
+_MARKUP_LOOKALIKE = re.compile(r"(?<!\\)\[[a-z_.]+\](?!\()")
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,7 @@ def eval_topics_cmd(
         help="TSV of id and topic labelled by hand for rows of --data (matched on its id "
         "column); only those rows are scored.")] = None,
     topics: Annotated[Path | None, typer.Option(
-        help="TOML file of [[topic]] tables (default: the watch's topics in config).")
+        help="TOML file of \\[\\[topic]] tables (default: the watch's topics in config).")
     ] = None,
     watch: Annotated[str | None, typer.Option(
         help="Watch whose topics to use (default: the first in config).")] = None,
