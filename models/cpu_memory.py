@@ -4,11 +4,12 @@ glibc serves a large allocation (above its mmap threshold, which starts at 128 K
 fresh pages from the kernel and unmaps them when it is freed, and hands the top of its
 heap back once more than 128 KB is free there. An encoder batch allocates and frees
 dozens of tensors of a few MB in every layer, so every batch faulted in pages the kernel
-had to zero first: a third of the classify stage's time was spent in the kernel (6.5 s
-of 20 s, 3,000 posts). With both thresholds fixed, those pages stay in the heap and the
-next batch reuses them: the stage ran 20-25% faster at about the same peak memory
-(`bench/bench_classify.py`). Either threshold alone does not help: a fixed trim threshold
-also stops glibc raising the mmap threshold, so every large tensor is mapped afresh.
+had to zero first: a third of the time went to the kernel (6.5 s of 20 s for a process
+that loaded the model and ran the stage twice over 3,000 posts). With both thresholds
+fixed, those pages stay in the heap and the next batch reuses them: the stage ran 20-25%
+faster at about the same peak memory (`bench/bench_classify.py`). Either threshold alone
+does not help: a fixed trim threshold also stops glibc raising the mmap threshold, so
+every large tensor is mapped afresh.
 """
 
 from __future__ import annotations
