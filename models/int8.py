@@ -10,6 +10,7 @@ three narrow ones; each row's answer is bit for bit what the three layers gave a
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -128,8 +129,8 @@ class SharedInputInt8(nn.Module):
                 for layer in linears
             ]))
         self.joined = RowInt8Linear(joined)
-        starts = [sum(widths[:i]) for i in range(len(widths))]
-        self.spans = [(start, start + width) for start, width in zip(starts, widths, strict=True)]
+        ends = list(itertools.accumulate(widths))
+        self.spans = [(end - width, end) for end, width in zip(ends, widths, strict=True)]
         # (input, output, parts still to take their slice): one tuple, replaced whole, so
         # a reader never pairs one call's input with another call's output
         self._kept: tuple[torch.Tensor, torch.Tensor, int] | None = None
@@ -188,6 +189,6 @@ def quantize_int8(module: nn.Module) -> nn.Module:
     for name, child in list(module.named_children()):
         if isinstance(child, nn.Linear):
             setattr(module, name, RowInt8Linear(child))
-        elif not isinstance(child, SharedInputInt8 | _SharedPart):
+        else:  # a SharedInputInt8 or its parts hold no Linear: nothing happens there
             quantize_int8(child)
     return module
