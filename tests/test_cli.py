@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,20 @@ def test_every_command_has_help(path: tuple[str, ...], command: Any) -> None:
     result = CliRunner().invoke(app, [*path, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), ALL_COMMANDS[1:], ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
+def test_the_command_list_shows_each_summary_on_one_line(path: tuple[str, ...],
+                                                         command: Any) -> None:
+    # A group's --help lists its commands with the first paragraph of each help text, line
+    # breaks kept: a summary wrapped in the source breaks mid-sentence in the listing.
+    summary = inspect.cleandoc(command.help or "").split("\n\n")[0]
+    assert "\n" not in summary, (
+        f"`socialbot {' '.join(path[:-1])} --help` breaks {path[-1]}'s summary mid-sentence: "
+        "make its first paragraph one line"
+    )
 
 
 #: "[classifier]" unescaped in a help text: rich takes it for a markup tag and drops it

@@ -92,8 +92,10 @@ def queue(
         Path | None, typer.Option(help="Append one line per decision to this file.")
     ] = None,
 ) -> None:
-    """Moderate pending drafts full-screen: approve, edit, reject, regenerate, skip, undo,
-    save as a saved reply, correct what the classifier said about the post (key c)."""
+    """Moderate pending drafts full-screen: approve, edit, reject, regenerate, and more.
+
+    Also skip, undo, save as a saved reply, and correct what the classifier said about
+    the post (key c)."""
     from socialbot.clock import WallClock
     from socialbot.drafting.loading import load_generator
     from socialbot.drafting.policy import brand_voice

@@ -165,8 +165,10 @@ def export(
     watch: Annotated[str | None, typer.Option(help="Only this watch's labels "
                                               "(default: every watch).")] = None,
 ) -> None:
-    """Every label with who gave it, when, the sample, what the model said and which model
-    said it, and the post's text; the full history, oldest first."""
+    """Every label with who gave it and when, the full history, oldest first.
+
+    Each row also has the sample, what the model said and which model said it, and the
+    post's text."""
     from socialbot.labels.export import FORMATS, write_labels
 
     if fmt not in FORMATS:
@@ -191,8 +193,9 @@ def accuracy(
     watch: Annotated[str | None, typer.Option(help="Watch whose labels to count "
                                               "(default: the first).")] = None,
 ) -> None:
-    """How often the classifier agreed with the people who labelled this brand's posts:
-    per class and per topic, with the sample size and a Wilson 95% interval, split by model
+    """How often the classifier agreed with the people who labelled this brand's posts.
+
+    Per class and per topic, with the sample size and a Wilson 95% interval, split by model
     version and by sample (posts that got drafts vs a random sample)."""
     from socialbot.labels.accuracy import below_card, card_figures, card_folder, measure
     from socialbot.store.labels import current_labels
@@ -228,8 +231,9 @@ def topics(
     watch: Annotated[str | None, typer.Option(help="Watch whose topics to list "
                                               "(default: the first).")] = None,
 ) -> None:
-    """The watch's topics, with how many examples come from config.toml and how many the
-    classifier learned from posts people labelled with the topic (the newest, capped)."""
+    """The watch's topics, with their examples from config.toml and from labelled posts.
+
+    The examples learned from posts people labelled with a topic are the newest, capped."""
     from socialbot.labels.learned_topics import MAX_LEARNED, LearningTopics
 
     config = get_config(ctx)

@@ -263,8 +263,10 @@ def classify_cmd(
     quantize: Annotated[bool | None, typer.Option(
         help="int8 dynamic quantisation on CPU (default: as configured).")] = None,
 ) -> None:
-    """Classify texts: sentiment with probabilities, the watch's topics, and whether the
-    post needs a reply (complaint / question / none, when the model has that head).
+    """Classify texts: sentiment, the watch's topics, and whether each needs a reply.
+
+    Sentiment comes with its probabilities; the need is complaint / question / none,
+    when the model has that head.
 
     Shipped model, measured. Sentiment, macro recall (fp32):
     0.739 on TweetEval val; 0.678 / 0.630 on held-out tweets to brands

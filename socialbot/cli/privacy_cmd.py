@@ -27,8 +27,9 @@ def forget(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
                    ] = False,
 ) -> None:
-    """Erase everything stored about one author: posts, predictions, drafts, examples and
-    alert quotes built from them. Logs that an erasure happened, not whose."""
+    """Erase everything stored about one author; logs that an erasure happened, not whose.
+
+    Posts, predictions, drafts, examples and the alert quotes built from them."""
     from socialbot.privacy.forget import Author, forget, preview
     from socialbot.store.types import utcnow
 

@@ -28,8 +28,10 @@ def train_projection_cmd(
     seed: Annotated[int, typer.Option(help="Seed of the draw when there are more posts "
                                       "than are fitted on.")] = 0,
 ) -> None:
-    """Fit the map from the fine-tuned pass to the base encoder's sentence space, so
-    `\\[classifier] topic_encoder = "projected"` scores topics without a second pass.
+    """Fit the map that lets topics be scored without a second encoder pass.
+
+    It maps the fine-tuned pass to the base encoder's sentence space, for
+    `\\[classifier] topic_encoder = "projected"`.
 
     `train sentiment` fits it on its own training posts; this adds one to a model
     made without it, or refits it on posts closer to yours.

@@ -27,8 +27,9 @@ def serve(
                      "Without it those headers are ignored."),
     ] = None,
 ) -> None:
-    """Serve the web dashboard: overview per watch, alerts, posts, drafts, model; logins
-    from `socialbot users add`. Ctrl-C stops it."""
+    """Serve the web dashboard (logins from `socialbot users add`); Ctrl-C stops it.
+
+    Pages: an overview per watch, alerts, posts, drafts and the model."""
     import uvicorn
 
     from socialbot.store.web_users import count_users
