@@ -8,7 +8,6 @@ folder; its topic embeddings need a second, plain sentence encoder.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -26,33 +25,13 @@ from models.artefact import (
 from models.calibration import BIAS_KEY, apply_bias
 from models.datasets import DataFormatError, parse_label
 from models.heads import SentimentHead, pool
+from models.hf_loading import load_pretrained
 from models.reply_need import read_head
 from models.topic_projection import PROJECTION_FILE, read_projection
 from socialbot.domain import SENTIMENTS
 
 #: Pads token-id rows into (ids, mask) tensors on the classifier's device.
 Pad = Callable[[list[list[int]], int], tuple[torch.Tensor, torch.Tensor]]
-
-
-def load_pretrained(cls: type, folder: str, **kwargs: object) -> Any:
-    """`cls.from_pretrained(folder)` without the expected-weights chatter."""
-    # transformers logs (and sometimes warns) about unused pooler weights; they are
-    # expected here, and warnings are errors in the test suite.
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            return cls.from_pretrained(folder, **kwargs)  # type: ignore[attr-defined]
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-
 
 
 def mean_embedding(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

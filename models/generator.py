@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.decoding import PrefixCache, Sampling, decode
+from models.hf_loading import load_pretrained
 from models.prompting import FIRST_SIGN_OFF, chat_messages, system_prompt
 from socialbot.domain import BrandVoice, DraftRequest
 from socialbot.errors import GeneratorError
@@ -251,7 +252,8 @@ class ReplyGenerator:
         if device.startswith("cuda"):
             dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         tokenizer = load_tokenizer(base_dir)
-        model: Any = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype)
+        # quiet: the cached weights load in a second, a progress bar there is only noise
+        model: Any = load_pretrained(AutoModelForCausalLM, str(base_dir), dtype=dtype)
         version = base_name
         if adapter is not None:
             adapter_dir = Path(adapter)

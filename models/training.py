@@ -237,7 +237,7 @@ def train_sentiment(
     from safetensors.torch import save_file
     from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
-    from models.encoders import load_pretrained
+    from models.hf_loading import load_pretrained
 
     if not rows:
         raise ValueError("no training rows")

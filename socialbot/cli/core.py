@@ -168,7 +168,8 @@ def _replay(
     table.add_row("quarantined", str(summary.quarantined))
     for stage, count in summary.stages.items():
         table.add_row(f"{stage}", f"{count} handled")
-    table.add_row("time", f"{summary.seconds:.2f}s ({summary.posts_per_second:,.0f} posts/s)")
+    rate = summary.posts_per_second  # a few posts behind a model load: "0 posts/s" misleads
+    table.add_row("time", f"{summary.seconds:.2f}s ({rate:,.{0 if rate >= 10 else 1}f} posts/s)")
     console.print(table)
     if summary.quarantined:
         console.print("see the quarantined lines with [bold]socialbot quarantine[/]")
