@@ -107,3 +107,14 @@ def test_projected_topics_with_a_model_that_has_no_projection_is_one_line_and_ex
     assert line == (f'error: {cfg}: [classifier] model: {folder}: [classifier] topic_encoder = '
                     f'"projected" needs the model\'s topic projection, and it has none: fit '
                     f"one with `socialbot train topic-projection --model {folder}`")
+
+
+def test_a_saved_reply_the_guardrails_would_always_stop_refuses_run(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, (
+        '[[watch.topic]]\nname = "delivery"\ndescription = "orders arriving late"\n\n'
+        '[watch.reply]\nenabled = true\nhandles = ["acme"]\n\n'
+        '[[watch.saved_reply]]\nname = "late"\ntopic = "delivery"\nintent = "complaint"\n'
+        'text = "Sorry {first_name|there}, we will refund your order today."\n'))
+    line = _error_line(["--config", str(cfg), "run", "--once"], 2)
+    assert ("watch[0].saved_reply[0] (late) on twitter: offers or mentions a refund, which "
+            "acme does not allow") in line

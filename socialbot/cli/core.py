@@ -33,6 +33,7 @@ def run(
 ) -> None:
     """Run the daemon: every stage of the flow as a scheduled job (Ctrl-C stops cleanly)."""
     from socialbot.daemon import install_stop_signals, run_scheduled, run_until_drained
+    from socialbot.grounding.saved import check_saved_replies
     from socialbot.model_paths import check_classifier_path, check_drafting_paths
     from socialbot.stages import StageContext, build_stages, stage_kinds
 
@@ -44,6 +45,7 @@ def run(
         check_classifier_path(config)
     if kinds is None or "draft" in kinds:
         check_drafting_paths(config)
+        check_saved_replies(config)
     store = get_store(ctx, config)
     stop = threading.Event()
     try:

@@ -99,6 +99,7 @@ def queue(
     from socialbot.clock import WallClock
     from socialbot.drafting.loading import load_generator
     from socialbot.drafting.policy import brand_voice
+    from socialbot.grounding.saved import check_saved_replies
     from socialbot.model_paths import check_drafting_paths
     from socialbot.moderation.app import QueueApp
     from socialbot.moderation.queue import ModerationQueue, moderator_name
@@ -106,6 +107,7 @@ def queue(
 
     config = get_config(ctx)
     check_drafting_paths(config)  # regenerating loads it: refuse now, not mid-queue
+    check_saved_replies(config)
     store = get_store(ctx, config)
     seed_saved_replies(store, config, now=WallClock().now())
     if log_file is not None:  # the screen is the app's; log lines go to a file only

@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
-from socialbot.config import WatchConfig
-from socialbot.grounding.slots import slot_errors
+from socialbot.config import Config, WatchConfig
+from socialbot.errors import ConfigError
+from socialbot.grounding.slots import fill, post_values, slot_errors
 from socialbot.store.grounding import SAVED_REPLIES
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,46 @@ def save_reply(
     ).returning(SAVED_REPLIES.c.id)).scalar_one()
     logger.info("%s saved reply %r for %s (%s, %s)", created_by, name, watch, topic, intent)
     return SavedReply(int(new_id), watch, name, topic, intent, text, FROM_QUEUE, (), post_pk)
+
+
+#: the author a configured saved reply is tried on: a handle with a first name in it
+SAMPLE_AUTHOR = "amy_reid"
+
+
+def unsendable(watch: WatchConfig) -> list[str]:
+    """Why each of the watch's configured saved replies could never be sent as is, one
+    line per reply and platform ("saved_reply[1] (refunds) on twitter: ..."); [] when
+    every one could.
+
+    A saved reply that fits a post is still checked by the guardrails before it becomes
+    the draft (`grounder.propose_saved`); one that fails them (too long for the platform,
+    a link or a refund the voice does not allow) silently goes to the generator instead,
+    every time. Tried here on a typical author, with the brand's sign-off.
+    """
+    from socialbot.drafting.guardrails import check, sign
+    from socialbot.drafting.policy import brand_voice
+
+    voice = brand_voice(watch)
+    problems = []
+    for i, saved in enumerate(watch.saved_reply):
+        text = fill(saved.text, post_values(SAMPLE_AUTHOR, voice.name)) or saved.text
+        for platform in watch.reply.platforms:
+            flags = check(sign(text, voice), post_text="", platform=platform, voice=voice)
+            if flags:
+                problems.append(f"saved_reply[{i}] ({saved.name}) on {platform}: "
+                                + "; ".join(f.reason for f in flags))
+    return problems
+
+
+def check_saved_replies(config: Config) -> None:
+    """Refuse a config with a saved reply the guardrails would always stop: it names the
+    first such reply, and how many more there are."""
+    problems = [f"watch[{w}].{line}" for w, watch in enumerate(config.watch)
+                if watch.reply.enabled for line in unsendable(watch)]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(f"{config.path or 'config'}: {problems[0]}{more}: the guardrails "
+                          "would stop it every time; edit its text or [watch.voice]")
 
 
 def matching(saved: Sequence[SavedReply], *, topic: str, intent: str | None) -> list[SavedReply]:

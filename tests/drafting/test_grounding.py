@@ -18,7 +18,7 @@ from socialbot.config import Config, parse_config
 from socialbot.drafting.drafter import DraftResult
 from socialbot.errors import ConfigError
 from socialbot.grounding.grounder import readdressed
-from socialbot.grounding.saved import saved_replies
+from socialbot.grounding.saved import check_saved_replies, saved_replies, unsendable
 from socialbot.grounding.vectors import pack
 from socialbot.moderation.app import QueueApp
 from socialbot.moderation.queue import ModerationQueue, QueueError, QueueItem
@@ -344,6 +344,36 @@ def test_a_bad_saved_reply_in_config_is_named(
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         config_with(tmp_path, saved=saved if isinstance(saved, list) else [saved])
+
+
+@pytest.mark.parametrize("text, said", [
+    ("Hi {first_name|there}, so sorry! We'll refund the whole order.",
+     "offers or mentions a refund"),
+    ("Hi {first_name|there}, see https://status.example.com for updates.",
+     "link(s) not on the allow-list"),
+    ("Hi {first_name|there}, we're really sorry your shopping is running late today. Our "
+     "couriers are working through a backlog after this morning's storm, and orders go out "
+     "in the order they were placed. You can follow your courier live in the app, and if "
+     "anything is missing when it arrives, send us a DM with the order number.",
+     "twitter allows 280"),
+])
+def test_a_saved_reply_the_guardrails_always_stop_refuses_start_up(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    # It would never be sent as is: every fitting post would go to the generator, silently.
+    config = config_with(tmp_path, saved=[{**LATE, "text": text}])
+    where = "saved_reply[0] (late delivery) on twitter: "
+    [problem, *_] = unsendable(config.watch[0])
+    assert problem.startswith(where) and said in problem
+    with pytest.raises(ConfigError, match=re.escape(f"watch[0].{where}")) as refused:
+        check_saved_replies(config)
+    assert said in str(refused.value)
+
+
+def test_a_sendable_saved_reply_passes_the_start_up_check(tmp_path: Path) -> None:
+    config = config_with(tmp_path)
+    assert unsendable(config.watch[0]) == []
+    check_saved_replies(config)
 
 
 def test_a_prompt_without_grounding_keeps_the_layout_the_adapter_learned() -> None:
