@@ -21,6 +21,14 @@ def test_shipped_config_is_valid_and_is_the_demo() -> None:
     assert {"delivery", "billing"} <= topics
 
 
+def test_the_demo_saved_replies_pass_the_guardrails() -> None:
+    from socialbot.grounding.saved import unsendable
+
+    watch = load_config(REPO / "config.toml").get_watch(None)
+    assert len(watch.saved_reply) >= 5
+    assert unsendable(watch) == []
+
+
 @pytest.mark.parametrize(
     ("value", "seconds"),
     [(30, 30.0), ("30s", 30.0), ("5m", 300.0), ("2h", 7200.0), ("7d", 604800.0), ("250ms", 0.25)],
