@@ -181,10 +181,22 @@ def matching(saved: Sequence[SavedReply], *, topic: str, intent: str | None) -> 
     return [reply for reply in saved if reply.topic == topic and reply.intent == intent]
 
 
+#: a keyword this close after one of these words is denied, not reported: "never had a
+#: late delivery" is praise, and the "sorry your order is late" reply would insult it
+_NEGATED = re.compile(r"\b(?:never|no|not|without)\W+(?:\w+\W+){0,2}$", re.IGNORECASE)
+
+
 def mentions_a_keyword(text: str, keywords: Sequence[str]) -> bool:
-    """Whether `text` contains one of `keywords` as whole words, ignoring case."""
-    return any(re.search(rf"(?<!\w){re.escape(k.strip())}(?!\w)", text, re.IGNORECASE)
-               for k in keywords if k.strip())
+    """Whether `text` contains one of `keywords` as whole words, ignoring case, other
+    than right after a negation (at most two words between: "no late deliveries",
+    "never had a late one")."""
+    for keyword in (k.strip() for k in keywords):
+        if not keyword:
+            continue
+        for match in re.finditer(rf"(?<!\w){re.escape(keyword)}(?!\w)", text, re.IGNORECASE):
+            if not _NEGATED.search(text, 0, match.start()):
+                return True
+    return False
 
 
 def _saved(r: Row[Any]) -> SavedReply:

@@ -18,7 +18,12 @@ from socialbot.config import Config, parse_config
 from socialbot.drafting.drafter import DraftResult
 from socialbot.errors import ConfigError
 from socialbot.grounding.grounder import readdressed
-from socialbot.grounding.saved import check_saved_replies, saved_replies, unsendable
+from socialbot.grounding.saved import (
+    check_saved_replies,
+    mentions_a_keyword,
+    saved_replies,
+    unsendable,
+)
 from socialbot.grounding.vectors import pack
 from socialbot.moderation.app import QueueApp
 from socialbot.moderation.queue import ModerationQueue, QueueError, QueueItem
@@ -300,6 +305,18 @@ def test_config_keywords_say_which_posts_get_the_saved_reply_as_is(tmp_path: Pat
     assert "saved reply for posts like this" in prompts(factory.generator)[
         "@parcelly courier parked across my drive"]
     store.dispose()
+
+
+@pytest.mark.parametrize("text, mentioned", [
+    ("@parcelly late again, third time this week", True),
+    ("@parcelly my order has not arrived", True),  # the keyword itself says "not"
+    ("I'm not happy: the order is late again", True),  # the "not" is about something else
+    ("Never had a late delivery with @parcelly in 5 months", False),
+    ("@parcelly no late deliveries since I moved, impressive", False),
+    ("the courier was not late at all, thanks @parcelly", False),
+])
+def test_a_keyword_right_after_a_negation_does_not_count(text: str, mentioned: bool) -> None:
+    assert mentions_a_keyword(text, ["late", "not arrived"]) is mentioned
 
 
 def test_a_name_already_taken_is_refused_and_nothing_is_lost(
