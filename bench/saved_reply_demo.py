@@ -3,7 +3,8 @@
 Replays the bundled demo stream into a scratch database (no generation), lets the reply
 policy choose posts, then grounds every chosen post as the draft stage would: the posts
 a saved reply fits as is (its topic alone, a keyword present, asking nothing, not in a
-thread, passing the guardrails) get it as their draft; the rest go to the generator.
+conversation the brand joined, passing the guardrails) get it as their draft; the rest
+go to the generator.
 Prints the count per saved reply, per true kind of post (scripts/make_demo_stream.py
 knows it), and a sample of the drafts, so one can read whether a brand would send them.
 
@@ -73,7 +74,8 @@ def main() -> None:
             by_watch: dict[str, list[int]] = {}
             for row in chosen:
                 by_watch.setdefault(row.watch, []).append(row.post_pk)
-            requests = {row.post_pk: stage._request(conn, row.post_pk) for row in chosen}
+            requests = {row.post_pk: stage._request(conn, row.post_pk, row.watch)
+                        for row in chosen}
             voices = {name: brand_voice(watches[name]) for name in by_watch}
             grounded = Grounder(k=config.drafting.examples).ground_batch(
                 conn, by_watch, requests, voices)

@@ -169,7 +169,8 @@ class ReplyExample:
 class DraftRequest:
     """One post to draft a reply to, with what the pipeline knows about it.
 
-    `thread` holds earlier posts of the conversation, oldest first, when known;
+    `thread` holds earlier posts of the conversation, oldest first, when known, and
+    `brand_in_thread` whether the brand's own account wrote one of them;
     `sentiment` and `topics` come from the classifier (None / empty when unknown).
     `examples` are approved replies to similar posts, most similar first, and
     `saved_reply` the brand's own reply for this kind of post (slots filled): both are
@@ -183,4 +184,5 @@ class DraftRequest:
     sentiment: str | None = None
     topics: tuple[str, ...] = field(default_factory=tuple)
     examples: tuple[ReplyExample, ...] = ()
+    brand_in_thread: bool = False
     saved_reply: str | None = None

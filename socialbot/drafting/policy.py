@@ -70,7 +70,7 @@ def _skip(reason: str, detail: str) -> Decision:
     return Decision("skip", reason, detail)
 
 
-def _handles(policy: ReplyPolicyConfig) -> set[str]:
+def brand_handles(policy: ReplyPolicyConfig) -> set[str]:
     return set(policy.handles)  # normalised by the config
 
 
@@ -84,7 +84,7 @@ def is_question(text: str) -> bool:
 
 def addressed_how(candidate: Candidate, policy: ReplyPolicyConfig) -> str | None:
     """How the post addresses the brand (mention, subreddit, reply), or None."""
-    handles = _handles(policy)
+    handles = brand_handles(policy)
     mentions = {m.lower() for m in re.findall(r"(?<![\w@])@(\w+)", candidate.text)}
     mentioned = sorted(mentions & handles)
     if mentioned:
@@ -117,7 +117,7 @@ def decide(candidate: Candidate, policy: ReplyPolicyConfig) -> Decision:
         return _skip("disabled", "replies are not enabled for this watch")
     if candidate.platform not in policy.platforms:
         return _skip("platform", f"replying on {candidate.platform} is not enabled")
-    if author and author in _handles(policy):
+    if author and author in brand_handles(policy):
         return _skip("own_post", f"posted by the brand's own account @{candidate.author}")
     if candidate.text.lstrip().startswith("RT @"):
         return _skip("retweet", "a retweet; the original post is the one to answer")

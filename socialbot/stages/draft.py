@@ -28,7 +28,7 @@ from socialbot.drafting.drafter import (
     draft_replies,
 )
 from socialbot.drafting.guardrails import flags_json
-from socialbot.drafting.policy import brand_voice, decide
+from socialbot.drafting.policy import brand_handles, brand_voice, decide
 from socialbot.drafting.priority import rank_backlog, skip_too_old, stream_now
 from socialbot.drafting.topic_match import TopicMatch, TopicScorer
 from socialbot.grounding.grounder import Grounder, Grounding
@@ -172,7 +172,7 @@ class DraftStage(Stage):
             by_watch.setdefault(watch, []).append(pk)
         voices = {watch: brand_voice(self.watches[watch]) for watch in by_watch}
         with self.store.engine.connect() as conn:
-            requests = {pk: self._request(conn, pk) for pk, _watch in claimed}
+            requests = {pk: self._request(conn, pk, watch) for pk, watch in claimed}
             recent = _recent_texts(conn)
             # what the brand's saved replies say is its policy, for the unstated-policy check
             known = {watch: [s.text for s in saved_replies(conn, watch)] for watch in by_watch}
@@ -272,7 +272,7 @@ class DraftStage(Stage):
         ).scalar_one()
         return self.config.drafting.max_pending - int(pending) - int(in_flight)
 
-    def _request(self, conn: Connection, post_pk: int) -> DraftRequest:
+    def _request(self, conn: Connection, post_pk: int, watch: str) -> DraftRequest:
         post = conn.execute(
             select(POSTS, PREDICTIONS.c.sentiment, PREDICTIONS.c.topics)
             # outer: `socialbot reclassify` may be replacing the prediction right now
@@ -280,11 +280,13 @@ class DraftStage(Stage):
             .where(POSTS.c.id == post_pk)
         ).one()
         thread = thread_of(conn, post.platform, post.in_reply_to)
+        handles = brand_handles(self.watches[watch].reply)
         return DraftRequest(
             text=post.text,
             platform=post.platform,
             author=post.author,
             thread=tuple(t.text for t in thread),
+            brand_in_thread=any((t.author or "").lower() in handles for t in thread),
             sentiment=post.sentiment,
             topics=tuple(t for t in topics_of(post.topics) if t != "other"),
         )

@@ -307,6 +307,29 @@ def test_config_keywords_say_which_posts_get_the_saved_reply_as_is(tmp_path: Pat
     store.dispose()
 
 
+def test_a_turn_in_a_conversation_the_brand_joined_is_generated(tmp_path: Path) -> None:
+    # A reply under another customer's post is that author's first word to the brand and
+    # gets the saved reply as is; once the brand has spoken in the thread, the answer
+    # must follow what was said, so the generator writes it (the saved reply in its prompt).
+    config = config_with(tmp_path, saved=[{**LATE, "keywords": ["never showed"]}])
+    store = open_store(config)
+    add_post(store, "1", "@parcelly courier never showed", author="chloe_doe")
+    add_post(store, "2", "@chloe_doe same here, courier never showed @parcelly",
+             author="amy_reid", in_reply_to="1", minutes=1)
+    add_post(store, "3", "@parcelly where is my shopping", author="bob_lee", minutes=2)
+    add_post(store, "4", "@bob_lee so sorry, Bob! DM us the order number ^PB",
+             author="parcelly", sentiment=None, in_reply_to="3", minutes=3)
+    add_post(store, "5", "@parcelly done, and my courier never showed today either",
+             author="bob_lee", in_reply_to="4", minutes=4)
+    factory = CountingFactory()
+    run(store, config, factory)
+    assert [draft_of(store, p).generator_version for p in "125"] == [
+        "saved-reply", "saved-reply", "echo-1"]
+    assert "saved reply for posts like this" in prompts(factory.generator)[
+        "@parcelly done, and my courier never showed today either"]
+    store.dispose()
+
+
 @pytest.mark.parametrize("text, mentioned", [
     ("@parcelly late again, third time this week", True),
     ("@parcelly my order has not arrived", True),  # the keyword itself says "not"
