@@ -75,6 +75,11 @@ class RowInt8Linear(nn.Module):
 Quantize = bool | Literal["auto"]
 
 
+#: interleaved rounds of the probe; a busy machine (another process on the cores) delays
+#: single runs, and three runs each picked fp32 on a VNNI CPU 6 times in 15 under load
+PROBE_ROUNDS = 15
+
+
 @functools.cache
 def int8_is_faster() -> bool:
     """Whether this CPU multiplies int8 faster than float32, timed once per process.
@@ -82,8 +87,14 @@ def int8_is_faster() -> bool:
     `torch._int_mm` is fast where the CPU has int8 dot-product instructions (AVX512-VNNI,
     AVX-VNNI, AMX) and tens of times slower than float32 where it has only AVX2 (an AVX2
     EPYC: 0.88 s against 0.02 s for one encoder-sized product), so "auto" measures
-    rather than guessing from flags. One batch of 64 rows through a 384x1536 layer, best
-    of three: milliseconds where int8 is fast, about a tenth of a second where it is not.
+    rather than guessing from flags. One batch of 64 rows through a 384x1536 layer,
+    int8 and float32 in turns, the best of each kept: a fraction of a millisecond each
+    where int8 is fast. Where it is clearly slower (4x after three rounds), it stops
+    there, so an AVX2 machine spends a few tenths of a second, not seconds.
+
+    The answer must not depend on what else the machine is doing: it decides which
+    model version every prediction carries (`+int8row`), and a restart that decided
+    otherwise would mark every stored post for reclassification.
     """
     import time
 
@@ -91,15 +102,26 @@ def int8_is_faster() -> bool:
     weights = torch.randint(-127, 127, (384, 1536), dtype=torch.int8)
     rows_f, weights_f = rows.float(), weights.float()
 
-    def best(product: Callable[[], object]) -> float:
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            product()
-            times.append(time.perf_counter() - started)
-        return min(times)
+    def timed(product: Callable[[], object]) -> float:
+        started = time.perf_counter()
+        product()
+        return time.perf_counter() - started
 
-    return best(lambda: torch._int_mm(rows, weights)) < 0.8 * best(lambda: rows_f @ weights_f)
+    int8_times: list[float] = []
+    float_times: list[float] = []
+    threads = torch.get_num_threads()
+    # One thread: with two, each product waits for both threads to be scheduled, and on a
+    # busy machine that wait (milliseconds) drowns the product itself (microseconds).
+    torch.set_num_threads(1)
+    try:
+        for done in range(1, PROBE_ROUNDS + 1):
+            float_times.append(timed(lambda: rows_f @ weights_f))
+            int8_times.append(timed(lambda: torch._int_mm(rows, weights)))
+            if done >= 3 and min(int8_times) > 4 * min(float_times):
+                return False
+    finally:
+        torch.set_num_threads(threads)
+    return min(int8_times) < 0.8 * min(float_times)
 
 
 def resolve_quantize(quantize: Quantize) -> bool:

@@ -189,3 +189,56 @@ def test_the_int8_probe_answers_and_is_asked_once() -> None:
     assert isinstance(answer, bool) and int8_is_faster.cache_info().misses == 1
     assert resolve_quantize("auto") is answer and int8_is_faster.cache_info().hits >= 1
     assert resolve_quantize(False) is False and resolve_quantize(True) is True
+
+
+def test_the_int8_probe_times_one_thread_and_gives_the_others_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With two threads on a busy machine each product waits for both to be scheduled,
+    # and that wait decided the answer: fp32 in 6 of 15 starts on a VNNI CPU under load.
+    import torch
+
+    from models.int8 import int8_is_faster
+
+    seen: list[int] = []
+    real = torch._int_mm
+
+    def counting(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        seen.append(torch.get_num_threads())
+        return real(a, b)
+
+    monkeypatch.setattr(torch, "_int_mm", counting)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        int8_is_faster.cache_clear()
+        int8_is_faster()
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+        int8_is_faster.cache_clear()
+
+
+def test_the_int8_probe_stops_early_where_int8_is_clearly_slower(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    import torch
+
+    from models.int8 import int8_is_faster
+
+    calls: list[None] = []
+
+    def slow(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # an AVX2-only CPU
+        calls.append(None)
+        time.sleep(0.02)
+        return (a.float() @ b.float()).to(torch.int32)
+
+    monkeypatch.setattr(torch, "_int_mm", slow)
+    int8_is_faster.cache_clear()
+    try:
+        assert int8_is_faster() is False and len(calls) == 3
+    finally:
+        int8_is_faster.cache_clear()
