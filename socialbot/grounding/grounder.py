@@ -22,7 +22,7 @@ from socialbot.grounding.saved import (
     mentions_a_keyword,
     saved_replies,
 )
-from socialbot.grounding.slots import fill, first_name, post_values
+from socialbot.grounding.slots import fill, first_name, handle_first_word, post_values
 from socialbot.grounding.vectors import cosine
 from socialbot.store.drafts import DRAFT_DECISIONS
 from socialbot.store.predictions import PREDICTIONS
@@ -182,7 +182,8 @@ def readdressed(reply: str, was: str | None, now: str | None) -> str:
     if now:
         reply = re.sub(rf"(?<![\w@])@{re.escape(was)}(?!\w)", f"@{now}", reply,
                        flags=re.IGNORECASE)
-    name = first_name(was)
+    # whatever the moderator greeted the old author by, the list of given names aside
+    name = handle_first_word(was)
     if name:
         reply = re.sub(rf"\b{re.escape(name)}\b", first_name(now) or "there", reply)
     return reply

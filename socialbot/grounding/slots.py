@@ -1,7 +1,8 @@
 """`{slot}` placeholders in saved replies: which exist, and filling them from a post.
 
 `{handle}` is the author's handle (no @), `{first_name}` a first name read from a handle
-written as two names ("amy_reid", "jo.bloggs" -> "Amy", "Jo"; "moali59" gives none),
+written as two names whose first is a given name ("amy_reid", "jo.bloggs" -> "Amy", "Jo";
+"moali59" and "neon_owl" give none: socialbot/data/first_names.txt lists the names),
 `{brand}` the name the watch speaks for. `{first_name|there}` falls back to "there" when
 the slot has no value; a slot without a value or a fallback cannot be filled, and the
 saved reply is then not sent as is. Imports nothing from the project, so config can
@@ -10,8 +11,10 @@ check saved replies at load.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
+from importlib import resources
 
 from socialbot.domain import bare_handle
 
@@ -36,10 +39,29 @@ def slot_errors(template: str) -> list[str]:
     return errors
 
 
-def first_name(handle: str | None) -> str | None:
-    """The first name a handle like "amy_reid" starts with, or None when it does not."""
+@functools.cache
+def given_names() -> frozenset[str]:
+    """Lower-cased given names (socialbot/data/first_names.txt), read once."""
+    text = (resources.files("socialbot") / "data" / "first_names.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+def handle_first_word(handle: str | None) -> str | None:
+    """The first of the two words a handle like "amy_reid" or "neon_owl" is written as,
+    capitalised; None for any other handle. A name a moderator may have greeted it by."""
     match = _NAMED_HANDLE.match(bare_handle(handle or ""))
     return match.group(1).capitalize() if match else None
+
+
+def first_name(handle: str | None) -> str | None:
+    """The first name a handle like "amy_reid" starts with, or None when it does not.
+
+    The first word must be a known given name: a brand greeting @neon_owl as "Hi Neon"
+    or @crispy_fern as "Hi Crispy" looks careless, "Hi there" never does.
+    """
+    word = handle_first_word(handle)
+    return word if word is not None and word.lower() in given_names() else None
 
 
 def fill(template: str, values: Mapping[str, str | None]) -> str | None:

@@ -24,6 +24,7 @@ from socialbot.grounding.saved import (
     saved_replies,
     unsendable,
 )
+from socialbot.grounding.slots import fill, post_values
 from socialbot.grounding.vectors import pack
 from socialbot.moderation.app import QueueApp
 from socialbot.moderation.queue import ModerationQueue, QueueError, QueueItem
@@ -416,6 +417,15 @@ def test_a_sendable_saved_reply_passes_the_start_up_check(tmp_path: Path) -> Non
     check_saved_replies(config)
 
 
+@pytest.mark.parametrize("author, greeting", [
+    ("amy_reid", "Hi Amy,"), ("jo.bloggs", "Hi Jo,"), ("Bob_Stone42", "Hi Bob,"),
+    ("neon_owl", "Hi there,"), ("crispy_fern", "Hi there,"), ("moali59", "Hi there,"),
+])
+def test_a_saved_reply_greets_by_a_given_name_only(author: str, greeting: str) -> None:
+    # "Hi Neon" to @neon_owl reads as a brand not looking at who it answers
+    assert fill("Hi {first_name|there},", post_values(author, "Parcelly")) == greeting
+
+
 def test_a_prompt_without_grounding_keeps_the_layout_the_adapter_learned() -> None:
     plain = user_prompt(DraftRequest(text="@acme late again", author="ann"))
     assert plain == "Post by @ann:\n@acme late again\nWrite the reply."
@@ -424,6 +434,8 @@ def test_a_prompt_without_grounding_keeps_the_layout_the_adapter_learned() -> No
 @pytest.mark.parametrize("reply, was, now, expected", [
     ("Hi Amy, so sorry! ^PB", "amy_reid", "bob_stone", "Hi Bob, so sorry! ^PB"),
     ("Hi Amy, so sorry! ^PB", "amy_reid", "moali59", "Hi there, so sorry! ^PB"),
+    # a name missing from the list of given names is still taken out of an example
+    ("Hi Finn, so sorry! ^PB", "finn_murphy", "neon_owl", "Hi there, so sorry! ^PB"),
     ("@amy_reid we're on it", "amy_reid", "moali59", "@moali59 we're on it"),
     ("@Amy_Reid we're on it", "amy_reid", None, "@Amy_Reid we're on it"),
     ("Sorry, DM us!", None, "bob", "Sorry, DM us!"),
