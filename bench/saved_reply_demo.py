@@ -2,9 +2,9 @@
 
 Replays the bundled demo stream into a scratch database (no generation), lets the reply
 policy choose posts, then grounds every chosen post as the draft stage would: the posts
-a saved reply fits as is (its topic alone, a keyword present, asking nothing, not in a
-conversation the brand joined, passing the guardrails) get it as their draft; the rest
-go to the generator.
+a saved reply fits as is (its topic alone, a keyword present, asking nothing unless the
+reply answers that question, not in a conversation the brand joined, passing the
+guardrails) get it as their draft; the rest go to the generator.
 Prints the count per saved reply, per true kind of post (scripts/make_demo_stream.py
 knows it), and a sample of the drafts, so one can read whether a brand would send them.
 

@@ -60,14 +60,19 @@ SAVED_SIMILARITY = 0.6
 def fits_as_is(request: DraftRequest, saved: SavedReply) -> bool:
     """Whether the post needs nothing a saved reply cannot give: not a turn in a
     conversation the brand has joined (its answer must follow what was said), on the
-    saved reply's topic alone, and asking nothing (a question wants its own answer).
+    saved reply's topic alone, and asking nothing (a question wants its own answer),
+    unless the saved reply is the brand's answer to that question: one for questions,
+    with the `keywords` that say which ("sunday", "apple pay").
 
     A comment under another user's post, or "@friend same here, courier never showed
     @brand", is the author's first word to the brand: it fits as a post on its own would.
     """
     topics = request.topics or ("other",)
-    return (saved.intent != "question" and not request.brand_in_thread
-            and topics == (saved.topic,) and not is_question(request.text))
+    if request.brand_in_thread or topics != (saved.topic,):
+        return False
+    if saved.intent == "question":
+        return bool(saved.keywords)
+    return not is_question(request.text)
 
 
 def resembles(saved: SavedReply, text: str, similarity: float | None) -> bool:

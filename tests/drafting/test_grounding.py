@@ -308,6 +308,37 @@ def test_config_keywords_say_which_posts_get_the_saved_reply_as_is(tmp_path: Pat
     store.dispose()
 
 
+SUNDAYS = {"name": "sundays", "topic": "delivery", "intent": "question",
+           "text": "Hi {first_name|there}, we deliver every day, Sundays included."}
+
+
+def test_a_question_gets_the_brands_answer_as_is_only_where_keywords_name_it(
+    tmp_path: Path,
+) -> None:
+    # A saved reply for questions is the brand's answer to the questions its keywords
+    # name; without keywords it could be the answer to any question on the topic, so it
+    # only goes in the generator's prompt.
+    answers = {**SUNDAYS, "keywords": ["sunday", "sundays"]}
+    config = config_with(tmp_path, saved=[answers, {**SUNDAYS, "name": "any delivery question",
+                                                    "topic": "billing"}])
+    store = open_store(config)
+    add_post(store, "1", "@parcelly do you deliver on sundays?", author="amy_reid",
+             sentiment="neutral")
+    add_post(store, "2", "@parcelly can I change my slot after ordering?", author="bob_lee",
+             sentiment="neutral", minutes=1)
+    add_post(store, "3", "@parcelly why was I charged for delivery?", author="cat_moss",
+             sentiment="neutral", topics=("billing",), minutes=2)
+    factory = CountingFactory()
+    run(store, config, factory)
+    sunday = draft_of(store, "1")
+    assert (sunday.generator_version, sunday.text) == (
+        "saved-reply", "Hi Amy, we deliver every day, Sundays included. ^PB")
+    assert [draft_of(store, p).generator_version for p in "23"] == ["echo-1", "echo-1"]
+    assert "saved reply for posts like this" in prompts(factory.generator)[
+        "@parcelly why was I charged for delivery?"]
+    store.dispose()
+
+
 def test_a_turn_in_a_conversation_the_brand_joined_is_generated(tmp_path: Path) -> None:
     # A reply under another customer's post is that author's first word to the brand and
     # gets the saved reply as is; once the brand has spoken in the thread, the answer
@@ -420,6 +451,7 @@ def test_a_sendable_saved_reply_passes_the_start_up_check(tmp_path: Path) -> Non
 @pytest.mark.parametrize("author, greeting", [
     ("amy_reid", "Hi Amy,"), ("jo.bloggs", "Hi Jo,"), ("Bob_Stone42", "Hi Bob,"),
     ("neon_owl", "Hi there,"), ("crispy_fern", "Hi there,"), ("moali59", "Hi there,"),
+    ("rusty_otter", "Hi there,"),  # a given name, but here a word
 ])
 def test_a_saved_reply_greets_by_a_given_name_only(author: str, greeting: str) -> None:
     # "Hi Neon" to @neon_owl reads as a brand not looking at who it answers
