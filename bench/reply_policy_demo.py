@@ -13,33 +13,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import tomllib
 from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import select
 
-from socialbot.config import parse_config
-from socialbot.drafting.drafter import DraftGenerator
 from socialbot.drafting.policy import RULED_OUT
-from socialbot.replay import replay_file
-from socialbot.stages.draft import DraftStage
-from socialbot.store import open_store
 from socialbot.store.drafts import DRAFT_DECISIONS
 from socialbot.store.ingest import POSTS
 from socialbot.store.predictions import PREDICTIONS
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run as a script: the demo generator lives in scripts/
+sys.path.insert(0, str(REPO))  # run as a script: bench/ and scripts/ import from the repo
 
-from scripts.make_demo_stream import Builder  # noqa: E402
+from bench.demo_policy import decided_demo, demo_kinds, read_config  # noqa: E402
 
 WANTED = ("complaint", "question")
-
-
-def _no_generator() -> DraftGenerator:
-    raise RuntimeError("the policy bench drafts nothing")
 
 
 def main() -> None:
@@ -47,29 +36,19 @@ def main() -> None:
     parser.add_argument("--classifier", default=str(REPO / "models" / "sentiment-minilm"))
     parser.add_argument("--show", type=int, default=10, help="wrongly chosen posts to print")
     opts = parser.parse_args()
-    kinds = {(it.platform, it.id): it.kind for it in Builder().build()}
-    with tempfile.TemporaryDirectory() as folder:
-        data = tomllib.loads((REPO / "config.toml").read_text())
-        data["database"] = {"url": f"sqlite:///{Path(folder) / 'demo.db'}"}
-        data["classifier"] = data.get("classifier", {}) | {"model": opts.classifier}
-        config = parse_config(data, path=REPO / "config.toml")
-        store = open_store(config)
-        replay_file(config, store, "builtin:demo_stream", exclude=("draft", "post", "deliver"))
-        # deciding never loads the generator; a factory that would is never called
-        stage = DraftStage(store, config, generator_factory=_no_generator)
-        while stage.decide_batch():
-            pass
-        with store.reading() as conn:
-            rows = conn.execute(
-                select(
-                    POSTS.c.platform, POSTS.c.post_id, POSTS.c.text,
-                    DRAFT_DECISIONS.c.decision, DRAFT_DECISIONS.c.reason,
-                    PREDICTIONS.c.sentiment,
-                )
-                .join(DRAFT_DECISIONS, DRAFT_DECISIONS.c.post_pk == POSTS.c.id)
-                .join(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
-            ).all()
-        store.dispose()
+    kinds = demo_kinds()
+    data = read_config(REPO / "config.toml")
+    data["classifier"] = data.get("classifier", {}) | {"model": opts.classifier}
+    with decided_demo(data, REPO / "config.toml") as (store, _stage), store.reading() as conn:
+        rows = conn.execute(
+            select(
+                POSTS.c.platform, POSTS.c.post_id, POSTS.c.text,
+                DRAFT_DECISIONS.c.decision, DRAFT_DECISIONS.c.reason,
+                PREDICTIONS.c.sentiment,
+            )
+            .join(DRAFT_DECISIONS, DRAFT_DECISIONS.c.post_pk == POSTS.c.id)
+            .join(PREDICTIONS, PREDICTIONS.c.post_pk == POSTS.c.id)
+        ).all()
     table: Counter[tuple[str, str]] = Counter()
     wrong = []
     for platform, post_id, text, decision, reason, sentiment in rows:

@@ -16,33 +16,18 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
-import tomllib
 from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import select
 
-from socialbot.config import parse_config
-from socialbot.drafting.drafter import DraftGenerator
-from socialbot.drafting.policy import brand_voice
-from socialbot.grounding.grounder import Grounder
-from socialbot.grounding.saved import seed
-from socialbot.replay import replay_file
-from socialbot.stages.draft import DraftStage
-from socialbot.store import open_store
 from socialbot.store.drafts import DRAFT_DECISIONS
 from socialbot.store.ingest import POSTS
-from socialbot.store.types import utcnow
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run as a script: the demo generator lives in scripts/
+sys.path.insert(0, str(REPO))  # run as a script: bench/ and scripts/ import from the repo
 
-from scripts.make_demo_stream import Builder  # noqa: E402
-
-
-def _no_generator() -> DraftGenerator:
-    raise RuntimeError("this bench generates nothing")
+from bench.demo_policy import decided_demo, demo_kinds, read_config  # noqa: E402
 
 
 def main() -> None:
@@ -50,20 +35,10 @@ def main() -> None:
     parser.add_argument("--config", default=str(REPO / "config.toml"))
     parser.add_argument("--show", type=int, default=20, help="saved-reply drafts to print")
     opts = parser.parse_args()
-    kinds = {(it.platform, it.id): it.kind for it in Builder().build()}
+    kinds = demo_kinds()
     config_path = Path(opts.config)
-    with tempfile.TemporaryDirectory() as folder:
-        data = tomllib.loads(config_path.read_text())
-        data["database"] = {"url": f"sqlite:///{Path(folder) / 'demo.db'}"}
-        config = parse_config(data, path=config_path)
-        store = open_store(config)
-        replay_file(config, store, "builtin:demo_stream", exclude=("draft", "post", "deliver"))
-        stage = DraftStage(store, config, generator_factory=_no_generator)
-        while stage.decide_batch():
-            pass
-        watches = {w.name: w for w in config.watch}
-        with store.transaction() as conn:
-            seed(conn, list(watches.values()), now=utcnow())
+    with decided_demo(read_config(config_path), config_path) as (store, stage):
+        stage.seed_saved_replies()
         with store.engine.connect() as conn:
             chosen = conn.execute(
                 select(DRAFT_DECISIONS.c.post_pk, DRAFT_DECISIONS.c.watch, POSTS.c.platform,
@@ -71,16 +46,8 @@ def main() -> None:
                 .join(POSTS, POSTS.c.id == DRAFT_DECISIONS.c.post_pk)
                 .where(DRAFT_DECISIONS.c.decision == "draft")
             ).all()
-            by_watch: dict[str, list[int]] = {}
-            for row in chosen:
-                by_watch.setdefault(row.watch, []).append(row.post_pk)
-            requests = {row.post_pk: stage._request(conn, row.post_pk, row.watch)
-                        for row in chosen}
-            voices = {name: brand_voice(watches[name]) for name in by_watch}
-            grounded = Grounder(k=config.drafting.examples).ground_batch(
-                conn, by_watch, requests, voices)
-        stage.close()
-        store.dispose()
+            # as the draft stage grounds a batch it claimed, with every chosen post at once
+            grounded = stage.ground(conn, [(row.post_pk, row.watch) for row in chosen])
     kind_of = {row.post_pk: kinds[(row.platform, row.post_id)] for row in chosen}
     proposed = grounded.proposed
     per_reply = Counter(grounded.grounding[pk].saved_reply.name  # type: ignore[union-attr]
@@ -95,7 +62,7 @@ def main() -> None:
         f"{kind} {count}" for kind, count in Counter(kind_of[pk] for pk in proposed).most_common()))
     sample = random.Random(0).sample(sorted(proposed), min(opts.show, len(proposed)))
     for pk in sample:
-        post = " ".join(requests[pk].text.split())
+        post = " ".join(grounded.requests[pk].text.split())
         print(f"\n[{kind_of[pk]}] {post}\n  -> {proposed[pk].text}")
 
 

@@ -31,7 +31,7 @@ from socialbot.drafting.guardrails import flags_json
 from socialbot.drafting.policy import brand_handles, brand_voice, decide
 from socialbot.drafting.priority import rank_backlog, skip_too_old, stream_now
 from socialbot.drafting.topic_match import TopicMatch, TopicScorer
-from socialbot.grounding.grounder import Grounder, Grounding
+from socialbot.grounding.grounder import GroundedBatch, Grounder, Grounding
 from socialbot.grounding.saved import saved_replies, seed
 from socialbot.stages.base import Stage, StageContext
 from socialbot.stages.watch_classifiers import WatchClassifiers
@@ -74,6 +74,7 @@ class DraftStage(Stage):
         self.store = store
         self.config = config
         self.watches = {w.name: w for w in config.watch if w.reply.enabled}
+        self.voices = {name: brand_voice(w) for name, w in self.watches.items()}
         self._factory = generator_factory
         self._generator: DraftGenerator | None = None
         #: a watch's scorer of drafts against its topics (the off-topic check); None: no
@@ -160,24 +161,17 @@ class DraftStage(Stage):
         """
         if self._paused_until is not None and self.wall.now() < self._paused_until:
             return 0
-        if not self._seeded:
-            with self.store.transaction() as conn:
-                seed(conn, list(self.watches.values()), now=self.wall.now())
-            self._seeded = True
+        self.seed_saved_replies()
         claimed = self._claim(self.config.drafting.batch_size)
         if not claimed:
             return 0
-        by_watch: dict[str, list[int]] = {}
-        for pk, watch in claimed:
-            by_watch.setdefault(watch, []).append(pk)
-        voices = {watch: brand_voice(self.watches[watch]) for watch in by_watch}
+        by_watch = _by_watch(claimed)
         with self.store.engine.connect() as conn:
-            requests = {pk: self._request(conn, pk, watch) for pk, watch in claimed}
             recent = _recent_texts(conn)
+            # saved replies that fit are drafts already: no model, no CPU minutes
+            grounded = self.ground(conn, claimed)
             # what the brand's saved replies say is its policy, for the unstated-policy check
             known = {watch: [s.text for s in saved_replies(conn, watch)] for watch in by_watch}
-            # saved replies that fit are drafts already: no model, no CPU minutes
-            grounded = self.grounder.ground_batch(conn, by_watch, requests, voices)
         results: dict[int, DraftResult] = dict(grounded.proposed)
         settings = self.config.drafting
         try:
@@ -189,7 +183,7 @@ class DraftStage(Stage):
                 results.update(zip(pks, draft_replies(
                     [grounded.requests[pk] for pk in pks],
                     generator=generator,
-                    voice=voices[watch],
+                    voice=self.voices[watch],
                     max_attempts=settings.max_attempts,
                     seed=settings.seed,
                     max_new_tokens=settings.max_new_tokens,
@@ -271,6 +265,24 @@ class DraftStage(Stage):
             .where(DRAFTS.c.id.is_(None), DRAFT_DECISIONS.c.claimed_until > now)
         ).scalar_one()
         return self.config.drafting.max_pending - int(pending) - int(in_flight)
+
+    def ground(self, conn: Connection, claimed: Sequence[tuple[int, str]]) -> GroundedBatch:
+        """Draft requests for `claimed` posts (post_pk, watch), grounded: the saved reply
+        that fits a post as is becomes its draft; the rest carry their saved reply and
+        approved examples for the generator. Seed config's saved replies first
+        (`seed_saved_replies`), outside `conn`: a reading connection keeps the snapshot it
+        started with and would not see them."""
+        by_watch = _by_watch(claimed)
+        requests = {pk: self._request(conn, pk, watch) for pk, watch in claimed}
+        voices = {watch: self.voices[watch] for watch in by_watch}
+        return self.grounder.ground_batch(conn, by_watch, requests, voices)
+
+    def seed_saved_replies(self) -> None:
+        """Make the stored saved replies match config.toml's, once per stage."""
+        if not self._seeded:
+            with self.store.transaction() as conn:
+                seed(conn, list(self.watches.values()), now=self.wall.now())
+            self._seeded = True
 
     def _request(self, conn: Connection, post_pk: int, watch: str) -> DraftRequest:
         post = conn.execute(
@@ -362,6 +374,13 @@ class _StopBetweenRounds:
         if self.stop.is_set():
             raise _Stopped()
         return self.inner.generate(requests, voice=voice, seed=seed, max_new_tokens=max_new_tokens)
+
+
+def _by_watch(claimed: Sequence[tuple[int, str]]) -> dict[str, list[int]]:
+    by_watch: dict[str, list[int]] = {}
+    for pk, watch in claimed:
+        by_watch.setdefault(watch, []).append(pk)
+    return by_watch
 
 
 def _nearest(times: list[datetime], at: datetime) -> datetime | None:
