@@ -101,6 +101,14 @@ def prompts(generator: EchoGenerator) -> dict[str, str]:
     return {r.text: user_prompt(r) for reqs, _ in generator.calls for r in reqs}
 
 
+def drafted(store: Store, config: Config, post_ids: str) -> tuple[list[str], dict[str, str]]:
+    """Run the draft stage: each of `post_ids`' draft's generator_version, and the prompts
+    the generator was given, by post text."""
+    factory = CountingFactory()
+    run(store, config, factory)
+    return [draft_of(store, p).generator_version for p in post_ids], prompts(factory.generator)
+
+
 def test_a_fitting_saved_reply_is_the_draft_with_slots_filled_and_no_model(
     store: Store, config: Config
 ) -> None:
@@ -299,11 +307,9 @@ def test_config_keywords_say_which_posts_get_the_saved_reply_as_is(tmp_path: Pat
     add_post(store, "1", "@parcelly parcel two days LATE", author="amy_reid")
     add_post(store, "2", "@parcelly still waiting for my shopping", author="bob", minutes=1)
     add_post(store, "3", "@parcelly courier parked across my drive", author="cat", minutes=2)
-    factory = CountingFactory()
-    run(store, config, factory)
-    assert [draft_of(store, p).generator_version for p in "123"] == [
-        "saved-reply", "saved-reply", "echo-1"]
-    assert "saved reply for posts like this" in prompts(factory.generator)[
+    versions, prompted = drafted(store, config, "123")
+    assert versions == ["saved-reply", "saved-reply", "echo-1"]
+    assert "saved reply for posts like this" in prompted[
         "@parcelly courier parked across my drive"]
     store.dispose()
 
@@ -328,13 +334,10 @@ def test_a_question_gets_the_brands_answer_as_is_only_where_keywords_name_it(
              sentiment="neutral", minutes=1)
     add_post(store, "3", "@parcelly why was I charged for delivery?", author="cat_moss",
              sentiment="neutral", topics=("billing",), minutes=2)
-    factory = CountingFactory()
-    run(store, config, factory)
-    sunday = draft_of(store, "1")
-    assert (sunday.generator_version, sunday.text) == (
-        "saved-reply", "Hi Amy, we deliver every day, Sundays included. ^PB")
-    assert [draft_of(store, p).generator_version for p in "23"] == ["echo-1", "echo-1"]
-    assert "saved reply for posts like this" in prompts(factory.generator)[
+    versions, prompted = drafted(store, config, "123")
+    assert versions == ["saved-reply", "echo-1", "echo-1"]
+    assert draft_of(store, "1").text == "Hi Amy, we deliver every day, Sundays included. ^PB"
+    assert "saved reply for posts like this" in prompted[
         "@parcelly why was I charged for delivery?"]
     store.dispose()
 
@@ -353,11 +356,9 @@ def test_a_turn_in_a_conversation_the_brand_joined_is_generated(tmp_path: Path) 
              author="parcelly", sentiment=None, in_reply_to="3", minutes=3)
     add_post(store, "5", "@parcelly done, and my courier never showed today either",
              author="bob_lee", in_reply_to="4", minutes=4)
-    factory = CountingFactory()
-    run(store, config, factory)
-    assert [draft_of(store, p).generator_version for p in "125"] == [
-        "saved-reply", "saved-reply", "echo-1"]
-    assert "saved reply for posts like this" in prompts(factory.generator)[
+    versions, prompted = drafted(store, config, "125")
+    assert versions == ["saved-reply", "saved-reply", "echo-1"]
+    assert "saved reply for posts like this" in prompted[
         "@parcelly done, and my courier never showed today either"]
     store.dispose()
 
